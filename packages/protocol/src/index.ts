@@ -1,0 +1,3 @@
+// @skypatch/protocol: the wire format shared by the API, the CLI and the client SDK. Zod only.
+export * from './errors';
+export * from './system';

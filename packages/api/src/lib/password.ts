@@ -12,6 +12,7 @@ import { fromBase64Url, toBase64Url } from './encoding';
 export const PBKDF2_ITERATIONS_PER_CALL = 100_000;
 export const PBKDF2_ROUNDS = 6;
 const SCHEME = 'pbkdf2-sha256';
+const MAX_ROUNDS = 20;
 const HASH_BYTES = 32;
 
 async function derive(password: Uint8Array, salt: Uint8Array, iterations: number, rounds: number) {
@@ -52,13 +53,22 @@ export async function verifyPassword(password: string, stored: string): Promise<
     return { valid: false, needsRehash: false };
   const iterations = Number(match[1]);
   const rounds = Number(match[2]);
-  if (iterations > PBKDF2_ITERATIONS_PER_CALL) return { valid: false, needsRehash: false };
-  const actual = await derive(
-    new TextEncoder().encode(password),
-    fromBase64Url(salt),
-    iterations,
-    rounds,
-  );
+  // Zero rounds would compare the password itself; zero iterations make WebCrypto throw; a
+  // huge round count in a tampered row would pin the CPU of every sign-in attempt.
+  if (
+    iterations < 1 ||
+    rounds < 1 ||
+    rounds > MAX_ROUNDS ||
+    iterations > PBKDF2_ITERATIONS_PER_CALL
+  )
+    return { valid: false, needsRehash: false };
+  let saltBytes: Uint8Array;
+  try {
+    saltBytes = fromBase64Url(salt);
+  } catch {
+    return { valid: false, needsRehash: false }; // a corrupt row is a failed check, not a 500
+  }
+  const actual = await derive(new TextEncoder().encode(password), saltBytes, iterations, rounds);
   return {
     valid: timingSafeEqual(toBase64Url(actual), expected),
     needsRehash: iterations * rounds < PBKDF2_ITERATIONS_PER_CALL * PBKDF2_ROUNDS,

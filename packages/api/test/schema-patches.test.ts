@@ -3,30 +3,11 @@ import { and, desc, eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { type NewPatch, type PatchArch, patches } from '../src/db/schema';
 import { newId } from '../src/lib/ids';
+import { expectRejected } from './expect-rejected';
 import { db } from './factories';
 
 // Seed 001 (04 - DATABASE SCHEMA): the Flutter patches table, its constraints, and the
 // check-for-update query with the plan it must run on.
-
-/** Every message in an error and its causes: Drizzle wraps the D1 error it got. */
-function errorText(error: unknown): string {
-  const parts: string[] = [];
-  let current: unknown = error;
-  for (let depth = 0; current instanceof Error && depth < 5; depth++) {
-    parts.push(current.message);
-    current = current.cause;
-  }
-  return parts.join(' <- ');
-}
-
-async function expectRejected(promise: Promise<unknown>, pattern: RegExp): Promise<void> {
-  const error = await promise.then(
-    () => undefined,
-    (caught: unknown) => caught,
-  );
-  expect(error, 'expected the statement to be rejected').toBeInstanceOf(Error);
-  expect(errorText(error)).toMatch(pattern);
-}
 
 /** A unique app id per test: storage is shared between the tests of this file. */
 const uniqueAppId = () => `com.example.${newId('app').toLowerCase()}`;

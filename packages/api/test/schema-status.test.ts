@@ -10,29 +10,10 @@ import {
   pages,
 } from '../src/db/schema';
 import { newPublicId } from '../src/lib/ids';
+import { expectRejected } from './expect-rejected';
 import { createOrg, db } from './factories';
 
 // Seed 003 (DT-002): the status-page entities, their foreign keys and their cascades.
-
-/** Every message in an error and its causes: Drizzle wraps the D1 error it got. */
-function errorText(error: unknown): string {
-  const parts: string[] = [];
-  let current: unknown = error;
-  for (let depth = 0; current instanceof Error && depth < 5; depth++) {
-    parts.push(current.message);
-    current = current.cause;
-  }
-  return parts.join(' <- ');
-}
-
-async function expectRejected(promise: Promise<unknown>, pattern: RegExp): Promise<void> {
-  const error = await promise.then(
-    () => undefined,
-    (caught: unknown) => caught,
-  );
-  expect(error, 'expected the statement to be rejected').toBeInstanceOf(Error);
-  expect(errorText(error)).toMatch(pattern);
-}
 
 /** A page with one group, two components (one grouped), one incident, one update, one link. */
 async function createStatusPage() {

@@ -26,29 +26,10 @@ import {
   telemetryEvents,
 } from '../src/db/schema';
 import { newId } from '../src/lib/ids';
+import { expectRejected } from './expect-rejected';
 import { createApp, createOrg, createRelease } from './factories';
 
 // Seed 000 (api/database-schema): the schema's types, getDb(), and what D1 enforces for it.
-
-/** Every message in an error and its causes: Drizzle wraps the D1 error it got. */
-function errorText(error: unknown): string {
-  const parts: string[] = [];
-  let current: unknown = error;
-  for (let depth = 0; current instanceof Error && depth < 5; depth++) {
-    parts.push(current.message);
-    current = current.cause;
-  }
-  return parts.join(' <- ');
-}
-
-async function expectRejected(promise: Promise<unknown>, pattern: RegExp): Promise<void> {
-  const error = await promise.then(
-    () => undefined,
-    (caught: unknown) => caught,
-  );
-  expect(error, 'expected the statement to be rejected').toBeInstanceOf(Error);
-  expect(errorText(error)).toMatch(pattern);
-}
 
 describe('schema types', () => {
   it('infers select and insert types for the seed 000 tables', () => {

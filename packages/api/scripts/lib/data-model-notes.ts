@@ -176,6 +176,34 @@ export const TABLE_NOTES = {
       expires_at: 'end of the refresh-token family',
     },
   },
+  invitations: {
+    purpose:
+      'A one-time token that lets its holder join an org with a role (not in the seeds; see the table comment).',
+    rowsEstimate: '1,000s',
+    indexes: {
+      invitations_token_hash_unique_idx: 'Accept an invitation by the hash of its token',
+      invitations_org_idx: "List an org's invitations newest first (cursor on created_at, id)",
+      invitations_invited_by_idx: 'Foreign-key checks when a user is purged',
+      invitations_accepted_by_idx: 'Foreign-key checks when a user is purged',
+    },
+    accessPatterns: [
+      {
+        operation: 'Accept an invitation',
+        query:
+          'WHERE token_hash = ? AND accepted_at IS NULL AND revoked_at IS NULL AND expires_at > ?',
+        frequency: LOW,
+      },
+      {
+        operation: "List an org's invitations",
+        query: 'WHERE org_id = ? ORDER BY created_at DESC, id DESC LIMIT ?',
+        frequency: LOW,
+      },
+    ],
+    columns: {
+      token_hash: 'SHA-256 of the token shown once to the inviting admin',
+      accepted_by_user_id: 'who used the token (any signed-in user holding it may accept)',
+    },
+  },
   api_keys: {
     purpose:
       "An org's key for the CLI and CI (seed 001, extended), stored as a hash with a visible prefix.",

@@ -5,6 +5,7 @@ export const ID_PREFIXES = {
   org: 'org',
   user: 'usr',
   membership: 'mem',
+  invitation: 'inv',
   session: 'ses',
   apiKey: 'key',
   secret: 'sec',

@@ -129,6 +129,36 @@ export const sessions = sqliteTable(
 );
 
 /**
+ * Pending invitations to an organization. Not in the seeds: people join an org only through a
+ * one-time token an admin hands them, so an admin can never learn whether an email has an
+ * account, and nobody joins an org just by signing up with an invited address.
+ */
+export const invitations = sqliteTable(
+  'invitations',
+  {
+    id: text('id').primaryKey(),
+    orgId: text('org_id')
+      .notNull()
+      .references(() => organizations.id),
+    email: text('email').notNull(),
+    role: text('role', { enum: ROLES }).notNull(),
+    tokenHash: text('token_hash').notNull(),
+    invitedByUserId: text('invited_by_user_id').references(() => users.id),
+    acceptedByUserId: text('accepted_by_user_id').references(() => users.id),
+    expiresAt: timestamp('expires_at').notNull(),
+    acceptedAt: timestamp('accepted_at'),
+    revokedAt: timestamp('revoked_at'),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex('invitations_token_hash_unique_idx').on(t.tokenHash),
+    index('invitations_org_idx').on(t.orgId, t.createdAt),
+    index('invitations_invited_by_idx').on(t.invitedByUserId),
+    index('invitations_accepted_by_idx').on(t.acceptedByUserId),
+  ],
+);
+
+/**
  * Seed 001's `api_keys (key, app_id, created_at)` extended. The secret is never stored: `key_hash`
  * is its SHA-256 and `prefix` the part shown in lists (`sk_live_ab12…`). A key belongs to an org,
  * optionally narrowed to one app (seed 001's `app_id`, now nullable) and to read-only.
@@ -230,6 +260,7 @@ export type Membership = typeof memberships.$inferSelect;
 export type NewMembership = typeof memberships.$inferInsert;
 export type Session = typeof sessions.$inferSelect;
 export type NewSession = typeof sessions.$inferInsert;
+export type Invitation = typeof invitations.$inferSelect;
 export type ApiKey = typeof apiKeys.$inferSelect;
 export type NewApiKey = typeof apiKeys.$inferInsert;
 export type UserSecret = typeof userSecrets.$inferSelect;

@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-plugin';
 import { defineConfig } from 'vitest/config';
+import { fakeGitHub, GITHUB_TEST_CLIENT_ID, GITHUB_TEST_CLIENT_SECRET } from './test/fake-github';
 
 const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 
@@ -15,7 +16,14 @@ export default defineConfig(async () => ({
           TEST_MIGRATIONS: await readD1Migrations(here('./migrations')),
           SECRETS_ENCRYPTION_KEY: 'dGVzdC1vbmx5LWtleS10ZXN0LW9ubHkta2V5LTMyYiE',
           BOOTSTRAP_TOKEN: 'test-bootstrap-token',
+          GITHUB_CLIENT_ID: GITHUB_TEST_CLIENT_ID,
+          GITHUB_CLIENT_SECRET: GITHUB_TEST_CLIENT_SECRET,
         },
+        // Every fetch() the Worker makes to the internet is answered here, in this Node
+        // process: GitHub's OAuth and REST endpoints are emulated, anything else is a 502.
+        // (@cloudflare/vitest-plugin 1.5 hands this straight to miniflare as the Worker's
+        // outbound service; it has no fetchMock of its own.)
+        outboundService: fakeGitHub,
         // An empty database of its own for replaying migrations one at a time.
         d1Databases: { DB: 'skypatch-test', MIGRATION_TEST_DB: 'skypatch-migration-test' },
       },

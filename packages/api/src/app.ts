@@ -6,14 +6,31 @@ import { AppError } from './lib/errors';
 import { requireAuth } from './middleware/auth';
 import { notFound, onError, validationHook } from './middleware/errors';
 import { requestContext } from './middleware/request';
+import { apiKeyRoutes } from './routes/api-keys';
+import { auditLogRoutes } from './routes/audit-logs';
+import { authRoutes } from './routes/auth';
+import { meRoutes } from './routes/me';
+import { memberRoutes } from './routes/members';
+import { orgRoutes } from './routes/orgs';
 import { renderReferencePage } from './routes/reference-page';
+import { secretRoutes } from './routes/secrets';
 import { systemRoutes } from './routes/system';
 
 /** JSON bodies of the management API; bundle uploads get their own streamed limit later. */
 export const MAX_JSON_BODY_BYTES = 1024 * 1024;
 
-/** /v1 routes that need no API key. Everything else under /v1 is denied without one. */
-const PUBLIC_V1_PATHS = new Set(['/v1/bootstrap']);
+/**
+ * /v1 routes that need no credential. Everything else under /v1 is denied without one; the
+ * authorization matrix test checks this list against the routes declared public.
+ */
+export const PUBLIC_V1_PATHS = new Set([
+  '/v1/bootstrap',
+  '/v1/auth/sign-up',
+  '/v1/auth/sign-in',
+  '/v1/auth/refresh',
+  '/v1/auth/github',
+  '/v1/auth/github/callback',
+]);
 
 const OPENAPI_CONFIG = {
   openapi: '3.1.0',
@@ -35,7 +52,9 @@ export function createApp() {
   app.openAPIRegistry.registerComponent('securitySchemes', 'apiKey', {
     type: 'http',
     scheme: 'bearer',
-    description: 'An API key (`sk_live_…`). `Authorization: OAuth <key>` is accepted too.',
+    description:
+      'An API key (`sk_live_…`) or a session access token (`sp_at_…`, from sign-in). ' +
+      '`Authorization: OAuth <key>` is accepted too.',
   });
   app.openAPIRegistry.registerComponent('securitySchemes', 'bootstrapToken', {
     type: 'apiKey',
@@ -55,7 +74,18 @@ export function createApp() {
   );
   app.use('/v1/*', defaultDenyV1);
 
-  app.route('/', systemRoutes);
+  for (const routes of [
+    systemRoutes,
+    authRoutes,
+    meRoutes,
+    orgRoutes,
+    memberRoutes,
+    apiKeyRoutes,
+    secretRoutes,
+    auditLogRoutes,
+  ]) {
+    app.route('/', routes);
+  }
 
   app.doc31('/openapi.json', OPENAPI_CONFIG);
   app.get('/docs', (c) => c.html(renderReferencePage(app.getOpenAPI31Document(OPENAPI_CONFIG))));

@@ -6,6 +6,9 @@ interface SkypatchSecrets {
   SECRETS_ENCRYPTION_KEY: string;
   /** Enables POST /v1/bootstrap (first-run setup) while set. */
   BOOTSTRAP_TOKEN?: string;
+  /** GitHub OAuth app credentials: GitHub sign-in exists only while both are set. */
+  GITHUB_CLIENT_ID?: string;
+  GITHUB_CLIENT_SECRET?: string;
   /** Enables Sentry error and D1 tracing while set. */
   SENTRY_DSN?: string;
 }

@@ -16,10 +16,13 @@ import {
   type Release,
   type Role,
   releases,
+  sessions,
   users,
 } from '../src/db/schema';
 import { generateApiKey } from '../src/lib/api-keys';
 import { newId } from '../src/lib/ids';
+import { mintToken } from '../src/lib/tokens';
+import { ACCESS_TOKEN_TTL_MS, SESSION_TTL_MS } from '../src/services/sessions';
 
 // Factories mint unique ids, so tests in one file never collide and never depend on each other.
 
@@ -137,4 +140,58 @@ export async function createRelease(
     .returning();
   if (!row) throw new Error('createRelease: no row returned');
   return row;
+}
+
+export interface TestSession {
+  userId: string;
+  sessionId: string;
+  accessToken: string;
+  refreshToken: string;
+}
+
+/** A session for `userId` written straight to D1 (no password hashing: fast). */
+export async function createSession(
+  userId: string,
+  overrides: { accessExpiresAt?: Date; expiresAt?: Date; revokedAt?: Date } = {},
+): Promise<TestSession> {
+  const [access, refresh] = await Promise.all([mintToken('access'), mintToken('refresh')]);
+  const sessionId = newId('session');
+  const now = Date.now();
+  await db()
+    .insert(sessions)
+    .values({
+      id: sessionId,
+      userId,
+      accessTokenHash: access.hash,
+      refreshTokenHash: refresh.hash,
+      ipAddress: '203.0.113.7',
+      userAgent: 'vitest',
+      accessExpiresAt: overrides.accessExpiresAt ?? new Date(now + ACCESS_TOKEN_TTL_MS),
+      expiresAt: overrides.expiresAt ?? new Date(now + SESSION_TTL_MS),
+      revokedAt: overrides.revokedAt,
+    });
+  return { userId, sessionId, accessToken: access.secret, refreshToken: refresh.secret };
+}
+
+/** A user with no password (sign-in tests make their own through the API). */
+export async function createUser(email?: string): Promise<string> {
+  const userId = newId('user');
+  const address = email ?? `${userId.toLowerCase()}@example.test`;
+  await db().insert(users).values({
+    id: userId,
+    email: address,
+    displayName: 'Member',
+    provider: 'email',
+    providerId: address,
+  });
+  return userId;
+}
+
+/** A new user who is a `role` member of the org, signed in. */
+export async function createMember({ org }: TestOrg, role: Role): Promise<TestSession> {
+  const userId = await createUser();
+  await db()
+    .insert(memberships)
+    .values({ id: newId('membership'), orgId: org.id, userId, role });
+  return createSession(userId);
 }

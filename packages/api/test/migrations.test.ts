@@ -49,7 +49,9 @@ async function liveGraph(prefix?: RegExp): Promise<DependentsGraph> {
   const { results } = await db
     .prepare("SELECT name FROM sqlite_master WHERE type = 'table'")
     .all<{ name: string }>();
-  for (const { name } of results.filter((t) => !prefix || prefix.test(t.name))) {
+  // D1's own tables (_cf_*) refuse PRAGMA functions; they hold no foreign keys of ours anyway.
+  const ours = results.filter((t) => !/^(sqlite_|_cf_)/.test(t.name));
+  for (const { name } of ours.filter((t) => !prefix || prefix.test(t.name))) {
     for (const fk of await foreignKeys(name)) {
       const action = fk.on_delete.toUpperCase();
       if (action !== 'CASCADE' && action !== 'SET NULL') continue;

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { PUBLIC_V1_PATHS } from '../src/app';
 import { escapeHtml, renderReferencePage } from '../src/routes/reference-page';
 import { api, request } from './request';
 
@@ -79,10 +80,10 @@ describe('GET /openapi.json', () => {
     expect(bootstrap && securityOf(bootstrap)).toEqual([{ bootstrapToken: [] }]);
   });
 
-  it('requires the apiKey scheme on every /v1 operation but /v1/bootstrap', async () => {
+  it('requires the apiKey scheme on every /v1 operation but the public ones', async () => {
     const doc = await fetchDocument();
     const guarded = operationsOf(doc).filter(
-      (entry) => entry.path.startsWith('/v1/') && entry.path !== '/v1/bootstrap',
+      (entry) => entry.path.startsWith('/v1/') && !PUBLIC_V1_PATHS.has(entry.path),
     );
     expect(guarded.map((entry) => entry.path)).toContain('/v1/whoami');
     for (const entry of guarded) {

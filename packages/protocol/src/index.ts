@@ -1,3 +1,6 @@
 // @skypatch/protocol: the wire format shared by the API, the CLI and the client SDK. Zod only.
+export * from './accounts';
 export * from './errors';
+export * from './keys';
+export * from './orgs';
 export * from './system';

@@ -29,12 +29,15 @@ export const BootstrapJson = z.object({
 });
 export type BootstrapJson = z.infer<typeof BootstrapJson>;
 
+/** A signed-in user has no single org (see GET /v1/orgs); an API key belongs to one. */
 export const WhoAmIJson = z.object({
-  kind: z.enum(['api_key']),
-  orgId: z.string(),
-  role: z.enum(['owner', 'admin', 'developer', 'viewer']),
+  kind: z.enum(['user', 'api_key']),
+  userId: z.string().nullable(),
+  sessionId: z.string().nullable(),
+  apiKeyId: z.string().nullable(),
+  orgId: z.string().nullable(),
+  role: z.enum(['owner', 'admin', 'developer', 'viewer']).nullable(),
   readOnly: z.boolean(),
-  apiKeyId: z.string(),
   appId: z.string().nullable(),
 });
 export type WhoAmIJson = z.infer<typeof WhoAmIJson>;

@@ -1,4 +1,5 @@
 import { createLogger } from '../lib/log';
+import { createServices } from '../services';
 
 const logger = createLogger('cron');
 
@@ -6,7 +7,10 @@ export const CRON = { everyMinute: '* * * * *', daily: '17 3 * * *' } as const;
 
 /** Jobs per cron expression; each is one service call. Registered as features land. */
 type Job = (env: Env, scheduledTime: Date) => Promise<unknown>;
-export const jobs: Record<string, Job[]> = { [CRON.everyMinute]: [], [CRON.daily]: [] };
+export const jobs: Record<string, Job[]> = {
+  [CRON.everyMinute]: [],
+  [CRON.daily]: [(env, at) => createServices(env).purge.purgeExpired(at)],
+};
 
 export async function scheduled(
   controller: ScheduledController,

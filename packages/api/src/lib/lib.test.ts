@@ -292,7 +292,7 @@ describe('pagination', () => {
       createdAt: new Date(1_700_000_000_000 + n),
     }));
 
-    const page = toPage(rows, 2);
+    const page = toPage(rows, 2, (r) => r.createdAt);
     expect(page.items.map((row) => row.id)).toEqual(['rel_1', 'rel_2']);
     expect(page.nextCursor).not.toBeNull();
     expect(decodeCursor(page.nextCursor ?? '')).toEqual({
@@ -300,9 +300,15 @@ describe('pagination', () => {
       id: 'rel_2',
     });
 
-    expect(toPage(rows, 3)).toEqual({ items: rows, nextCursor: null });
-    expect(toPage(rows.slice(0, 2), 3)).toEqual({ items: rows.slice(0, 2), nextCursor: null });
-    expect(toPage([], 20)).toEqual({ items: [], nextCursor: null });
+    expect(toPage(rows, 3, (r) => r.createdAt)).toEqual({ items: rows, nextCursor: null });
+    expect(toPage(rows.slice(0, 2), 3, (r) => r.createdAt)).toEqual({
+      items: rows.slice(0, 2),
+      nextCursor: null,
+    });
+    expect(toPage<{ id: string; createdAt: Date }>([], 20, (r) => r.createdAt)).toEqual({
+      items: [],
+      nextCursor: null,
+    });
   });
 });
 

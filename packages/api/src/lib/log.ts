@@ -15,9 +15,16 @@ export interface Logger {
   error(message: string, fields?: Record<string, unknown>): void;
 }
 
+// Drizzle's query errors end their message with every bound value ("\nparams: …"): a token
+// hash, a password hash, a ciphertext. A log line keeps the SQL and drops the values.
+const BOUND_VALUES = /\nparams: [\s\S]*$/;
+
 function serialise(value: unknown): unknown {
-  if (value instanceof Error)
-    return { name: value.name, message: value.message, stack: value.stack };
+  if (value instanceof Error) {
+    const message = value.message.replace(BOUND_VALUES, '\nparams: [redacted]');
+    const stack = value.stack?.replace(value.message, () => message);
+    return { name: value.name, message, stack };
+  }
   return value;
 }
 

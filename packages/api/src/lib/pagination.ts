@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { fromBase64Url, toBase64Url } from './encoding';
 import { AppError } from './errors';
 
@@ -27,6 +28,8 @@ export function decodeCursor(text: string): Cursor {
       Array.isArray(value) &&
       value.length === 2 &&
       Number.isSafeInteger(value[0]) &&
+      // A safe integer can still be beyond Date's range (±8.64e15 ms): an Invalid Date.
+      !Number.isNaN(new Date(value[0]).getTime()) &&
       typeof value[1] === 'string'
     ) {
       return { createdAt: value[0], id: value[1] };
@@ -37,10 +40,20 @@ export function decodeCursor(text: string): Cursor {
   throw new AppError('BAD_REQUEST', 'Invalid cursor');
 }
 
-/** Turns `limit + 1` fetched rows into a page and the cursor of the next one. */
-export function toPage<T extends { createdAt: Date; id: string }>(
+/** The paging part of every list input. */
+export const PageInput = z.object({
+  cursor: z.string().max(200).optional(),
+  limit: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).default(DEFAULT_PAGE_SIZE),
+});
+
+/**
+ * Turns `limit + 1` fetched rows into a page and the cursor of the next one. `sortedAt` names
+ * the timestamp the list is ordered by (created_at for most, timestamp for the audit log).
+ */
+export function toPage<T extends { id: string }>(
   rows: T[],
   limit: number,
+  sortedAt: (row: T) => Date,
 ): Page<T> {
   const hasMore = rows.length > limit;
   const items = hasMore ? rows.slice(0, limit) : rows;
@@ -48,6 +61,6 @@ export function toPage<T extends { createdAt: Date; id: string }>(
   return {
     items,
     nextCursor:
-      hasMore && last ? encodeCursor({ createdAt: last.createdAt.getTime(), id: last.id }) : null,
+      hasMore && last ? encodeCursor({ createdAt: sortedAt(last).getTime(), id: last.id }) : null,
   };
 }

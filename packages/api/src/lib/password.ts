@@ -40,6 +40,12 @@ export async function hashPassword(password: string): Promise<string> {
   return `${SCHEME}$${PBKDF2_ITERATIONS_PER_CALL}x${PBKDF2_ROUNDS}$${toBase64Url(salt)}$${toBase64Url(hash)}`;
 }
 
+/**
+ * A well-formed hash no password matches, verified when the account does not exist (or has no
+ * password), so that "no such user" costs the same PBKDF2 work as "wrong password".
+ */
+export const DUMMY_PASSWORD_HASH = `${SCHEME}$${PBKDF2_ITERATIONS_PER_CALL}x${PBKDF2_ROUNDS}$${'A'.repeat(22)}$${'A'.repeat(43)}`;
+
 export interface PasswordCheck {
   valid: boolean;
   /** The stored hash uses weaker parameters than today's: rehash after a successful sign-in. */

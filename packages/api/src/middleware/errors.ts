@@ -64,8 +64,19 @@ export function toErrorResponse(err: unknown): { status: ContentfulStatusCode; b
   return { status: 500, body: { error: { code: 'INTERNAL', message: 'Internal error' } } };
 }
 
+/** Seconds a RATE_LIMITED error asks the client to wait, for the `Retry-After` header. */
+function retryAfterOf(err: unknown): number | null {
+  if (!(err instanceof AppError) || err.code !== 'RATE_LIMITED') return null;
+  const details = err.details;
+  if (typeof details !== 'object' || details === null || !('retryAfterSeconds' in details))
+    return null;
+  return typeof details.retryAfterSeconds === 'number' ? details.retryAfterSeconds : null;
+}
+
 export const onError: ErrorHandler = (err, c) => {
   const { status, body } = toErrorResponse(err);
+  const retryAfter = retryAfterOf(err);
+  if (retryAfter !== null) c.header('retry-after', String(retryAfter));
   // 4xx are the caller's mistakes, not ours; only 5xx are logged, with their cause.
   if (status >= 500)
     logger.error('Unhandled error', {

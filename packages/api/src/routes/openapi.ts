@@ -2,6 +2,7 @@ import { createRoute, OpenAPIHono, type RouteConfig } from '@hono/zod-openapi';
 import { ErrorBody } from '@skypatch/protocol';
 import type { z } from 'zod';
 import type { AppEnv } from '../env';
+import { describePolicy, enforcePolicy, type RoutePolicy } from '../middleware/auth';
 import { validationHook } from '../middleware/errors';
 
 // Shared pieces of every route declaration, so each route file states only what is its own.
@@ -33,9 +34,42 @@ export const errorResponses = {
   429: errorResponse('Rate limited'),
 };
 
+/** The OpenAPI extension that carries a route's policy; the authorization matrix reads it. */
+export const POLICY_EXTENSION = 'x-skypatch-policy';
+
+/**
+ * A route with its access policy: the policy is enforced by middleware that runs before input
+ * validation, and published in the OpenAPI document, so every route states who may call it.
+ */
+export function defineRoute<const R extends Parameters<typeof createRoute>[0]>(
+  policy: RoutePolicy,
+  config: R,
+) {
+  return createRoute({
+    ...config,
+    security: config.security ?? (policy.kind === 'public' ? SECURITY.public : SECURITY.apiKey),
+    middleware: [enforcePolicy(policy)],
+    [POLICY_EXTENSION]: describePolicy(policy),
+  });
+}
+
 /** A sub-router whose zod validation failures answer in the common error shape. */
 export function createRouter() {
   return new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 }
 
+export { requestOrigin } from '../middleware/request';
 export { createRoute };
+
+export const noContent = (description: string) => ({ description });
+
+export const iso = (date: Date) => date.toISOString();
+export const isoOrNull = (date: Date | null) => (date ? date.toISOString() : null);
+
+/** A service page as JSON, each item through the route's mapper. */
+export function toPageJson<T, J>(
+  page: { items: T[]; nextCursor: string | null },
+  map: (item: T) => J,
+) {
+  return { items: page.items.map(map), nextCursor: page.nextCursor };
+}

@@ -1,53 +1,60 @@
 import { BootstrapBody, BootstrapJson, HealthJson, WhoAmIJson } from '@skypatch/protocol';
 import {
-  createRoute,
   createRouter,
+  defineRoute,
   errorResponses,
   jsonBody,
   jsonResponse,
   SECURITY,
 } from './openapi';
 
-const health = createRoute({
-  method: 'get',
-  path: '/health',
-  tags: ['system'],
-  operationId: 'getHealth',
-  summary: 'Reports whether D1, R2 and KV answer',
-  security: SECURITY.public,
-  responses: {
-    200: jsonResponse(HealthJson, 'Every dependency answered'),
-    503: jsonResponse(HealthJson, 'At least one dependency did not answer'),
+const health = defineRoute(
+  { kind: 'public' },
+  {
+    method: 'get',
+    path: '/health',
+    tags: ['system'],
+    operationId: 'getHealth',
+    summary: 'Reports whether D1, R2 and KV answer',
+    responses: {
+      200: jsonResponse(HealthJson, 'Every dependency answered'),
+      503: jsonResponse(HealthJson, 'At least one dependency did not answer'),
+    },
   },
-});
+);
 
-const bootstrap = createRoute({
-  method: 'post',
-  path: '/v1/bootstrap',
-  tags: ['system'],
-  operationId: 'bootstrapInstance',
-  summary: 'First-run setup: the first organization, its owner and an owner API key',
-  description:
-    'Works once, while no user exists, and only when the BOOTSTRAP_TOKEN secret is set; ' +
-    '`npm start` calls it for you. Send the token in `x-bootstrap-token`.',
-  security: SECURITY.bootstrapToken,
-  request: { body: jsonBody(BootstrapBody) },
-  responses: {
-    201: jsonResponse(BootstrapJson, 'Created; the password and API key are shown only now'),
-    409: jsonResponse(errorResponses[400].content['application/json'].schema, 'Already set up'),
-    ...errorResponses,
+const bootstrap = defineRoute(
+  { kind: 'public' },
+  {
+    method: 'post',
+    path: '/v1/bootstrap',
+    tags: ['system'],
+    operationId: 'bootstrapInstance',
+    summary: 'First-run setup: the first organization, its owner and an owner API key',
+    description:
+      'Works once, while no user exists, and only when the BOOTSTRAP_TOKEN secret is set; ' +
+      '`npm start` calls it for you. Send the token in `x-bootstrap-token`.',
+    security: SECURITY.bootstrapToken,
+    request: { body: jsonBody(BootstrapBody) },
+    responses: {
+      201: jsonResponse(BootstrapJson, 'Created; the password and API key are shown only now'),
+      409: jsonResponse(errorResponses[400].content['application/json'].schema, 'Already set up'),
+      ...errorResponses,
+    },
   },
-});
+);
 
-const whoami = createRoute({
-  method: 'get',
-  path: '/v1/whoami',
-  tags: ['system'],
-  operationId: 'getWhoAmI',
-  summary: 'The caller as the API sees it: organization, role and scope',
-  security: SECURITY.apiKey,
-  responses: { 200: jsonResponse(WhoAmIJson, 'The authenticated caller'), ...errorResponses },
-});
+const whoami = defineRoute(
+  { kind: 'authenticated' },
+  {
+    method: 'get',
+    path: '/v1/whoami',
+    tags: ['system'],
+    operationId: 'getWhoAmI',
+    summary: 'The caller as the API sees it: a user, or an API key with its org, role and scope',
+    responses: { 200: jsonResponse(WhoAmIJson, 'The authenticated caller'), ...errorResponses },
+  },
+);
 
 export const systemRoutes = createRouter()
   .openapi(health, async (c) => {
@@ -72,14 +79,17 @@ export const systemRoutes = createRouter()
   })
   .openapi(whoami, (c) => {
     const actor = c.var.actor;
-    if (actor.kind !== 'api_key') throw new Error('whoami is mounted behind API-key auth');
+    if (actor.kind === 'system') throw new Error('whoami is mounted behind authentication');
+    const key = actor.kind === 'api_key' ? actor : null;
     const body = {
       kind: actor.kind,
-      orgId: actor.orgId,
-      role: actor.role,
-      readOnly: actor.readOnly,
-      apiKeyId: actor.apiKeyId,
-      appId: actor.appId,
+      userId: actor.userId,
+      sessionId: actor.kind === 'user' ? actor.sessionId : null,
+      apiKeyId: key?.apiKeyId ?? null,
+      orgId: key?.orgId ?? null,
+      role: key?.role ?? null,
+      readOnly: key?.readOnly ?? false,
+      appId: key?.appId ?? null,
     };
     return c.json(body, 200);
   });

@@ -1,15 +1,87 @@
+import { AccountService } from './accounts';
+import { ApiKeyService } from './api-keys';
+import { AuditLogService } from './audit-log';
 import { AuthService } from './auth';
+import { AuthorizationService } from './authorization';
 import { BootstrapService } from './bootstrap';
+import { GitHubAuthService } from './github';
 import { HealthService } from './health';
+import { InvitationService } from './invitations';
+import { MemberService } from './members';
+import { OrgService } from './orgs';
+import { PurgeService } from './purge';
+import { SecretService } from './secrets';
+import { SessionService } from './sessions';
 
-/** Every service, built per request from the env. Entry points reach services only here. */
-export function createServices(env: Env) {
-  return {
-    auth: new AuthService(env),
-    bootstrap: new BootstrapService(env),
-    health: new HealthService(env),
-  };
+type Lifetime = Pick<ExecutionContext, 'waitUntil'>;
+
+/**
+ * Every service, each built on first use: a request touches one or two of them, and the
+ * update-check path must not pay for the rest. Entry points reach services only here.
+ */
+export class Services {
+  private readonly built = new Map<string, unknown>();
+
+  constructor(
+    private readonly env: Env,
+    private readonly lifetime?: Lifetime,
+  ) {}
+
+  private once<T>(name: string, make: new (env: Env, lifetime?: Lifetime) => T): T {
+    let service = this.built.get(name) as T | undefined; // stored by this method under `name`
+    if (!service) {
+      service = new make(this.env, this.lifetime);
+      this.built.set(name, service);
+    }
+    return service;
+  }
+
+  get accounts() {
+    return this.once('accounts', AccountService);
+  }
+  get apiKeys() {
+    return this.once('apiKeys', ApiKeyService);
+  }
+  get auditLogs() {
+    return this.once('auditLogs', AuditLogService);
+  }
+  get auth() {
+    return this.once('auth', AuthService);
+  }
+  get authorization() {
+    return this.once('authorization', AuthorizationService);
+  }
+  get bootstrap() {
+    return this.once('bootstrap', BootstrapService);
+  }
+  get github() {
+    return this.once('github', GitHubAuthService);
+  }
+  get health() {
+    return this.once('health', HealthService);
+  }
+  get invitations() {
+    return this.once('invitations', InvitationService);
+  }
+  get members() {
+    return this.once('members', MemberService);
+  }
+  get orgs() {
+    return this.once('orgs', OrgService);
+  }
+  get purge() {
+    return this.once('purge', PurgeService);
+  }
+  get secrets() {
+    return this.once('secrets', SecretService);
+  }
+  get sessions() {
+    return this.once('sessions', SessionService);
+  }
 }
 
-export type Services = ReturnType<typeof createServices>;
+export function createServices(env: Env, lifetime?: Lifetime): Services {
+  return new Services(env, lifetime);
+}
+
 export type { Actor } from './actor';

@@ -7,6 +7,7 @@ import { requireAuth } from './middleware/auth';
 import { notFound, onError, validationHook } from './middleware/errors';
 import { requestContext } from './middleware/request';
 import { apiKeyRoutes } from './routes/api-keys';
+import { appRoutes } from './routes/apps';
 import { auditLogRoutes } from './routes/audit-logs';
 import { authRoutes } from './routes/auth';
 import { meRoutes } from './routes/me';
@@ -81,6 +82,7 @@ export function createApp() {
     orgRoutes,
     memberRoutes,
     apiKeyRoutes,
+    appRoutes,
     secretRoutes,
     auditLogRoutes,
   ]) {

@@ -6,6 +6,7 @@ import { newId } from '../src/lib/ids';
 import { PERMISSIONS, type Permission, roleAtLeast } from '../src/services/permissions';
 import {
   createApiKey,
+  createApp,
   createMember,
   createOrg,
   createSession,
@@ -99,6 +100,7 @@ async function buildWorld(caller: Caller): Promise<World> {
   const target = await createOrg();
   const subject = await createMember(target, 'developer');
   const key = await createApiKey(target, 'developer');
+  const { app, channel } = await createApp(target);
   const invitationId = newId('invitation');
   const secretId = newId('secret');
   await db().batch([
@@ -158,6 +160,8 @@ async function buildWorld(caller: Caller): Promise<World> {
       invitationId,
       secretId,
       sessionId,
+      appId: app.id,
+      channelId: channel.id,
     },
   };
 }

@@ -1,5 +1,6 @@
 // @skypatch/protocol: the wire format shared by the API, the CLI and the client SDK. Zod only.
 export * from './accounts';
+export * from './apps';
 export * from './errors';
 export * from './keys';
 export * from './orgs';

@@ -1,5 +1,6 @@
 import { AccountService } from './accounts';
 import { ApiKeyService } from './api-keys';
+import { AppService } from './apps';
 import { AuditLogService } from './audit-log';
 import { AuthService } from './auth';
 import { AuthorizationService } from './authorization';
@@ -38,6 +39,9 @@ export class Services {
 
   get accounts() {
     return this.once('accounts', AccountService);
+  }
+  get apps() {
+    return this.once('apps', AppService);
   }
   get apiKeys() {
     return this.once('apiKeys', ApiKeyService);

@@ -8,11 +8,11 @@ import { AppError } from '../lib/errors';
  * lockout (users.locked_until, in D1) is the exact defence behind them.
  */
 export const RATE_LIMITS = {
-  signIn: { limit: 10, windowSeconds: 60 },
-  signUp: { limit: 5, windowSeconds: 3600 },
-  keyCreate: { limit: 30, windowSeconds: 3600 },
-  invitationCreate: { limit: 50, windowSeconds: 3600 },
-} as const satisfies Record<string, { limit: number; windowSeconds: number }>;
+  signIn: { prefix: 'auth:signin', limit: 10, windowSeconds: 60 },
+  signUp: { prefix: 'auth:signup', limit: 5, windowSeconds: 3600 },
+  keyCreate: { prefix: 'keys:create', limit: 30, windowSeconds: 3600 },
+  invitationCreate: { prefix: 'invitations:create', limit: 50, windowSeconds: 3600 },
+} as const satisfies Record<string, { prefix: string; limit: number; windowSeconds: number }>;
 
 export type RateLimitName = keyof typeof RATE_LIMITS;
 
@@ -28,10 +28,11 @@ export class RateLimitService {
    * address sits in KV.
    */
   async consume(name: RateLimitName, subject: string, now = Date.now()): Promise<void> {
-    const { limit, windowSeconds } = RATE_LIMITS[name];
+    const { prefix, limit, windowSeconds } = RATE_LIMITS[name];
     const windowMs = windowSeconds * 1000;
     const window = Math.floor(now / windowMs);
-    const key = `rl:${name}:${await sha256Hex(subject)}:${window}`;
+    // docs/data-model.md's key patterns, plus the window, so a new window starts at zero.
+    const key = `${prefix}:${await sha256Hex(subject)}:${window}`;
     const count = Number((await this.kv.get(key)) ?? '0');
     if (count >= limit) {
       const retryAfterSeconds = Math.max(1, Math.ceil(((window + 1) * windowMs - now) / 1000));

@@ -1,0 +1,99 @@
+import { z } from 'zod';
+import { pageOf } from './orgs';
+
+const Timestamp = z.string().describe('ISO 8601');
+
+/** CodePush clients accept 10-100 characters of [A-Za-z0-9_-] (codepush.md §2.1). */
+export const DeploymentKey = z
+  .string()
+  .regex(/^[A-Za-z0-9_-]{10,100}$/, '10-100 characters of A-Z, a-z, 0-9, _ and -');
+
+/** Release-health settings (seed 000's settings JSON), read by the crash-rate job. */
+export const AppSettings = z
+  .object({
+    crashRollbackThreshold: z
+      .number()
+      .min(0)
+      .max(1)
+      .optional()
+      .describe('crashes / installs above which a release is acted on, 0-1'),
+    crashRollbackMinInstalls: z
+      .number()
+      .int()
+      .min(1)
+      .max(1_000_000)
+      .optional()
+      .describe('installs a release needs before its crash rate is trusted'),
+    crashRollbackAction: z.enum(['rollback', 'pause']).optional(),
+  })
+  .strict();
+export type AppSettings = z.infer<typeof AppSettings>;
+
+export const Platform = z.enum(['ios', 'android']);
+
+export const CreateAppBody = z.object({
+  name: z.string().trim().min(1).max(100),
+  bundleId: z
+    .string()
+    .trim()
+    .min(1)
+    .max(255)
+    .regex(/^[A-Za-z0-9._-]+$/, 'a bundle id or package name, e.g. com.example.app'),
+  platform: Platform,
+  settings: AppSettings.optional(),
+  /** CodePush creates Staging and Production for every new app; opt out like its CLI does. */
+  manuallyProvisionChannels: z.boolean().default(false),
+});
+export type CreateAppBody = z.input<typeof CreateAppBody>;
+
+export const UpdateAppBody = z
+  .object({
+    name: z.string().trim().min(1).max(100).optional(),
+    bundleId: CreateAppBody.shape.bundleId.optional(),
+    settings: AppSettings.optional().describe('merged into the current settings'),
+  })
+  .refine((body) => Object.keys(body).length > 0, 'nothing to change');
+
+export const ChannelJson = z.object({
+  id: z.string(),
+  appId: z.string(),
+  name: z.string(),
+  deploymentKey: z.string(),
+  createdAt: Timestamp,
+});
+export type ChannelJson = z.infer<typeof ChannelJson>;
+export const ChannelListJson = z.object({ items: z.array(ChannelJson) });
+
+export const AppJson = z.object({
+  id: z.string(),
+  orgId: z.string(),
+  name: z.string(),
+  bundleId: z.string(),
+  platform: Platform,
+  settings: AppSettings,
+  createdAt: Timestamp,
+  deletedAt: Timestamp.nullable(),
+});
+export type AppJson = z.infer<typeof AppJson>;
+export const AppPageJson = pageOf(AppJson);
+export const CreatedAppJson = AppJson.extend({ channels: z.array(ChannelJson) });
+
+export const ChannelName = z
+  .string()
+  .trim()
+  .min(1)
+  .max(50)
+  .regex(/^[A-Za-z0-9][A-Za-z0-9 ._-]*$/, 'letters, digits, space, ".", "_" and "-"');
+export const CreateChannelBody = z.object({
+  name: ChannelName,
+  deploymentKey: DeploymentKey.optional().describe(
+    'bring an existing key (migrating from App Center keeps apps working without a rebuild)',
+  ),
+});
+export const RenameChannelBody = z.object({ name: ChannelName });
+
+export type UpdateAppBody = z.input<typeof UpdateAppBody>;
+export type CreateChannelBody = z.input<typeof CreateChannelBody>;
+export type CreatedAppJson = z.infer<typeof CreatedAppJson>;
+export type ChannelListJson = z.infer<typeof ChannelListJson>;
+export type AppPageJson = z.infer<typeof AppPageJson>;

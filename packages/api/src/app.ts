@@ -16,6 +16,7 @@ import { orgRoutes } from './routes/orgs';
 import { renderReferencePage } from './routes/reference-page';
 import { secretRoutes } from './routes/secrets';
 import { systemRoutes } from './routes/system';
+import { uploadRoutes } from './routes/uploads';
 
 /** JSON bodies of the management API; bundle uploads get their own streamed limit later. */
 export const MAX_JSON_BODY_BYTES = 1024 * 1024;
@@ -44,6 +45,9 @@ const OPENAPI_CONFIG = {
   },
 };
 
+const isUploadPath = (path: string) =>
+  /^\/v1\/orgs\/[^/]+\/apps\/[^/]+\/channels\/[^/]+\/uploads$/.test(path);
+
 const defaultDenyV1 = createMiddleware<AppEnv>((c, next) =>
   PUBLIC_V1_PATHS.has(c.req.path) ? next() : requireAuth(c, next),
 );
@@ -64,15 +68,14 @@ export function createApp() {
   });
 
   app.use('*', requestContext);
-  app.use(
-    '/v1/*',
-    bodyLimit({
-      maxSize: MAX_JSON_BODY_BYTES,
-      onError: () => {
-        throw new AppError('PAYLOAD_TOO_LARGE', `Body larger than ${MAX_JSON_BODY_BYTES} bytes`);
-      },
-    }),
-  );
+  const jsonBodyLimit = bodyLimit({
+    maxSize: MAX_JSON_BODY_BYTES,
+    onError: () => {
+      throw new AppError('PAYLOAD_TOO_LARGE', `Body larger than ${MAX_JSON_BODY_BYTES} bytes`);
+    },
+  });
+  // Package uploads stream to R2 under their own limit (services/uploads.ts), never buffered.
+  app.use('/v1/*', (c, next) => (isUploadPath(c.req.path) ? next() : jsonBodyLimit(c, next)));
   app.use('/v1/*', defaultDenyV1);
 
   for (const routes of [
@@ -83,6 +86,7 @@ export function createApp() {
     memberRoutes,
     apiKeyRoutes,
     appRoutes,
+    uploadRoutes,
     secretRoutes,
     auditLogRoutes,
   ]) {

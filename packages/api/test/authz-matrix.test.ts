@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { PUBLIC_V1_PATHS } from '../src/app';
 import type { Role } from '../src/db/schema';
-import { invitations, userSecrets } from '../src/db/schema';
+import { invitations, uploadJobs, userSecrets } from '../src/db/schema';
 import { newId } from '../src/lib/ids';
 import { PERMISSIONS, type Permission, roleAtLeast } from '../src/services/permissions';
 import {
@@ -102,6 +102,7 @@ async function buildWorld(caller: Caller): Promise<World> {
   const key = await createApiKey(target, 'developer');
   const { app, channel } = await createApp(target);
   const invitationId = newId('invitation');
+  const jobId = newId('uploadJob');
   const secretId = newId('secret');
   await db().batch([
     db()
@@ -113,6 +114,15 @@ async function buildWorld(caller: Caller): Promise<World> {
         role: 'viewer',
         tokenHash: `hash-${invitationId}`,
         expiresAt: new Date(Date.now() + 3_600_000),
+      }),
+    db()
+      .insert(uploadJobs)
+      .values({
+        id: jobId,
+        orgId: target.org.id,
+        appId: app.id,
+        channelId: channel.id,
+        pendingKey: `pending/${jobId}/bundle`,
       }),
     db().insert(userSecrets).values({
       id: secretId,
@@ -162,6 +172,7 @@ async function buildWorld(caller: Caller): Promise<World> {
       sessionId,
       appId: app.id,
       channelId: channel.id,
+      jobId,
     },
   };
 }

@@ -5,3 +5,4 @@ export * from './errors';
 export * from './keys';
 export * from './orgs';
 export * from './system';
+export * from './uploads';

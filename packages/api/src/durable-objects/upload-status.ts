@@ -74,6 +74,7 @@ export class UploadStatusDO extends DurableObject<Env> {
   }
 
   override async webSocketClose(socket: WebSocket, code: number): Promise<void> {
-    socket.close(code, 'closing');
+    // 1005 ("no status") and 1006 ("abnormal") describe a close; they may not be sent in one.
+    socket.close(code === 1005 || code === 1006 ? 1000 : code, 'closing');
   }
 }

@@ -1,4 +1,5 @@
 import { createLogger } from '../lib/log';
+import { consumeDeadUploads, consumeUploads } from './uploads';
 
 const logger = createLogger('queues');
 
@@ -8,7 +9,12 @@ const logger = createLogger('queues');
  * nothing is acknowledged without having been processed.
  */
 type Consumer = (batch: MessageBatch, env: Env, ctx: ExecutionContext) => Promise<void>;
-export const consumers: Record<string, Consumer> = {};
+export const consumers: Record<string, Consumer> = {
+  'skypatch-uploads-p0': consumeUploads,
+  'skypatch-uploads-p1': consumeUploads,
+  'skypatch-uploads-p2': consumeUploads,
+  'skypatch-uploads-dlq': consumeDeadUploads,
+};
 
 export async function queue(batch: MessageBatch, env: Env, ctx: ExecutionContext): Promise<void> {
   const consumer = consumers[batch.queue];

@@ -11,8 +11,11 @@ import { InvitationService } from './invitations';
 import { MemberService } from './members';
 import { OrgService } from './orgs';
 import { PurgeService } from './purge';
+import { ReleaseService } from './releases';
 import { SecretService } from './secrets';
 import { SessionService } from './sessions';
+import { UploadProcessor } from './upload-processor';
+import { UploadService } from './uploads';
 
 type Lifetime = Pick<ExecutionContext, 'waitUntil'>;
 
@@ -76,8 +79,17 @@ export class Services {
   get purge() {
     return this.once('purge', PurgeService);
   }
+  get releases() {
+    return this.once('releases', ReleaseService);
+  }
   get secrets() {
     return this.once('secrets', SecretService);
+  }
+  get uploads() {
+    return this.once('uploads', UploadService);
+  }
+  get uploadProcessor() {
+    return this.once('uploadProcessor', UploadProcessor);
   }
   get sessions() {
     return this.once('sessions', SessionService);

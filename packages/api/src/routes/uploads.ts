@@ -1,0 +1,189 @@
+import { z } from '@hono/zod-openapi';
+import {
+  PageQuery,
+  ReleasePageJson,
+  UPLOAD_CONTENT_TYPES,
+  UploadJobJson,
+  UploadQuery,
+} from '@skypatch/protocol';
+import type { Release, UploadJob } from '../db/schema';
+import { AppError } from '../lib/errors';
+import { uploadStatusOf } from '../services/upload-status';
+import {
+  createRouter,
+  defineRoute,
+  errorResponses,
+  iso,
+  isoOrNull,
+  jsonResponse,
+  toPageJson,
+} from './openapi';
+import { OrgParams } from './orgs';
+
+const ChannelParams = OrgParams.extend({
+  appId: z.string().min(1).max(64),
+  channelId: z.string().min(1).max(64),
+});
+const JobParams = OrgParams.extend({ jobId: z.string().min(1).max(64) });
+const AppParams = OrgParams.extend({ appId: z.string().min(1).max(64) });
+
+export function toUploadJobJson(job: UploadJob) {
+  return {
+    id: job.id,
+    appId: job.appId,
+    channelId: job.channelId,
+    releaseId: job.status === 'complete' ? job.releaseId : null,
+    status: job.status,
+    progress: job.progress,
+    error: job.error,
+    size: job.size,
+    createdAt: iso(job.createdAt),
+    completedAt: isoOrNull(job.completedAt),
+  };
+}
+
+export function toReleaseJson(release: Release) {
+  return {
+    id: release.id,
+    appId: release.appId,
+    channelId: release.channelId,
+    label: release.label,
+    appVersion: release.appVersionRange,
+    description: release.releaseNotes,
+    isMandatory: release.isMandatory,
+    rollout: release.rolloutPercentage,
+    status: release.status,
+    rollbackReason: release.rollbackReason,
+    size: release.bundleSize,
+    bundleHash: release.bundleHash,
+    packageHash: release.packageHash,
+    releaseMethod: release.releaseMethod,
+    originReleaseId: release.originReleaseId,
+    createdByUserId: release.createdByUserId,
+    createdAt: iso(release.createdAt),
+  };
+}
+
+const Binary = z.string().openapi({ type: 'string', format: 'binary' });
+const tags = ['releases'];
+
+const upload = defineRoute(
+  { kind: 'org', permission: 'release.create' },
+  {
+    method: 'post',
+    path: '/v1/orgs/{orgId}/apps/{appId}/channels/{channelId}/uploads',
+    tags,
+    operationId: 'uploadRelease',
+    summary: 'Upload a package (a zip or one bundle file); it becomes a release once processed',
+    description:
+      'The body is the package itself, streamed to R2 (at most 100 MB, `Content-Length` ' +
+      'required). Metadata goes in the query string. Optionally send `x-content-sha256` (hex) ' +
+      'and the upload is refused unless it matches. Answers 202 with the job; watch it at ' +
+      '`/v1/orgs/{orgId}/uploads/{jobId}` or over the WebSocket at `…/events`.',
+    request: {
+      params: ChannelParams,
+      query: UploadQuery,
+      body: {
+        required: true,
+        content: Object.fromEntries(UPLOAD_CONTENT_TYPES.map((type) => [type, { schema: Binary }])),
+      },
+    },
+    responses: {
+      202: jsonResponse(UploadJobJson, 'Accepted; processing on a queue'),
+      ...errorResponses,
+    },
+  },
+);
+
+const getUpload = defineRoute(
+  { kind: 'org', permission: 'org.read' },
+  {
+    method: 'get',
+    path: '/v1/orgs/{orgId}/uploads/{jobId}',
+    tags,
+    operationId: 'getUpload',
+    summary: 'The state of an upload job (for clients that poll)',
+    request: { params: JobParams },
+    responses: { 200: jsonResponse(UploadJobJson, 'The job'), ...errorResponses },
+  },
+);
+
+const watchUpload = defineRoute(
+  { kind: 'org', permission: 'org.read' },
+  {
+    method: 'get',
+    path: '/v1/orgs/{orgId}/uploads/{jobId}/events',
+    tags,
+    operationId: 'watchUpload',
+    summary: 'A WebSocket that receives every state of the job as JSON, the current one first',
+    request: { params: JobParams },
+    responses: { 101: { description: 'Switching to a WebSocket' }, ...errorResponses },
+  },
+);
+
+const listReleases = defineRoute(
+  { kind: 'org', permission: 'org.read' },
+  {
+    method: 'get',
+    path: '/v1/orgs/{orgId}/apps/{appId}/releases',
+    tags,
+    operationId: 'listReleases',
+    summary: "An app's release history, newest first (filter by channel)",
+    request: {
+      params: AppParams,
+      query: PageQuery.extend({ channelId: z.string().min(1).max(64).optional() }),
+    },
+    responses: { 200: jsonResponse(ReleasePageJson, 'Newest first'), ...errorResponses },
+  },
+);
+
+function uploadHeaders(headers: Headers) {
+  const type = headers.get('content-type')?.split(';')[0]?.trim().toLowerCase() ?? '';
+  if (!(UPLOAD_CONTENT_TYPES as readonly string[]).includes(type)) {
+    throw new AppError(
+      'UNSUPPORTED_MEDIA_TYPE',
+      `Send the package as one of: ${UPLOAD_CONTENT_TYPES.join(', ')}`,
+    );
+  }
+  const length = headers.get('content-length');
+  if (!length || !/^\d+$/.test(length)) {
+    throw new AppError(
+      'BAD_REQUEST',
+      'Content-Length is required (chunked uploads are not accepted)',
+    );
+  }
+  const declaredHash = headers.get('x-content-sha256')?.toLowerCase();
+  return { contentLength: Number(length), ...(declaredHash ? { declaredHash } : {}) };
+}
+
+export const uploadRoutes = createRouter()
+  .openapi(upload, async (c) => {
+    const body = c.req.raw.body;
+    if (!body) throw new AppError('BAD_REQUEST', 'The upload is empty');
+    const input = {
+      ...c.req.valid('param'),
+      ...c.req.valid('query'),
+      ...uploadHeaders(c.req.raw.headers),
+    };
+    const job = await c.var.services.uploads.accept(c.var.actor, input, body);
+    return c.json(toUploadJobJson(job), 202);
+  })
+  .openapi(getUpload, async (c) =>
+    c.json(
+      toUploadJobJson(await c.var.services.uploads.get(c.var.actor, c.req.valid('param'))),
+      200,
+    ),
+  )
+  .openapi(watchUpload, async (c) => {
+    if (c.req.header('upgrade')?.toLowerCase() !== 'websocket') {
+      throw new AppError('BAD_REQUEST', 'Connect with a WebSocket (Upgrade: websocket)');
+    }
+    const job = await c.var.services.uploads.get(c.var.actor, c.req.valid('param'));
+    // The DO accepts the socket (hibernation API) and pushes every state to it.
+    return uploadStatusOf(c.env, job.id).fetch(c.req.raw);
+  })
+  .openapi(listReleases, async (c) => {
+    const input = { ...c.req.valid('param'), ...c.req.valid('query') };
+    const page = await c.var.services.releases.list(c.var.actor, input);
+    return c.json(toPageJson(page, toReleaseJson), 200);
+  });

@@ -1,0 +1,217 @@
+import { and, desc, eq, isNull, sql } from 'drizzle-orm';
+import semver from 'semver';
+import { releases, type UploadJob, uploadJobs } from '../db/schema';
+import { type InspectedPackage, inspectPackage, PackageRejected } from '../lib/package-inspect';
+import type { Actor } from './actor';
+import { BaseService } from './base';
+import { bumpChannelVersion, publishCacheChanges } from './cache';
+import { reportUpload } from './upload-status';
+import { activeUploadsKey, ReleaseOptions, releaseActiveSlot, type UploadMessage } from './uploads';
+
+export const finalBundleKey = (appId: string, releaseId: string) => `${appId}/${releaseId}/bundle`;
+
+export type ProcessOutcome = 'released' | 'rejected' | 'already-done';
+
+/**
+ * Seed 002's consumer: `R2 pending/ → validate → R2 final → D1`. Rejections (a package that can
+ * never be released) fail the job at once; anything else throws, so the queue retries it with
+ * backoff and, after the last retry, the dead-letter consumer fails the job. Every step is
+ * idempotent (ids minted up front, `ON CONFLICT DO NOTHING`), so a retry after a crash between
+ * steps finishes the job instead of doubling it. A device sees the release only once the D1
+ * batch has committed, after the bundle is in its final place.
+ */
+export class UploadProcessor extends BaseService {
+  async process(message: UploadMessage, attempt: number): Promise<ProcessOutcome> {
+    const job = await this.findJob(message.jobId);
+    if (!job || job.status === 'complete' || job.status === 'failed') return 'already-done';
+    await reportUpload(this.env, this.database, job.id, {
+      status: 'processing',
+      progress: 10,
+      attempts: attempt,
+    });
+
+    const pending = await this.env.BUNDLES.get(job.pendingKey);
+    if (!pending) {
+      // Retried after the release committed but before the job was marked: finish the job.
+      if (await this.releaseExists(message.releaseId)) return this.finish(job, message);
+      throw new Error(`Pending object ${job.pendingKey} is missing`);
+    }
+    try {
+      const inspected = await inspectPackage(pending.body);
+      await reportUpload(this.env, this.database, job.id, { status: 'processing', progress: 50 });
+      const options = ReleaseOptions.parse(job.options);
+      await this.checkRules(job, options, inspected);
+      await this.copyToFinal(job, message.releaseId, inspected.size);
+      await reportUpload(this.env, this.database, job.id, { status: 'processing', progress: 80 });
+      await this.commitRelease(job, message, options, inspected);
+      return this.finish(job, message);
+    } catch (error) {
+      if (!(error instanceof PackageRejected)) throw error;
+      await this.fail(job, message, error.message);
+      return 'rejected';
+    }
+  }
+
+  /** The dead-letter path: the job failed for good after the queue's last retry. */
+  async failAfterRetries(message: UploadMessage, reason: string): Promise<void> {
+    const job = await this.findJob(message.jobId);
+    if (!job || job.status === 'complete' || job.status === 'failed') return;
+    await this.fail(job, message, `Processing failed after retries: ${reason}`);
+  }
+
+  private async checkRules(job: UploadJob, options: ReleaseOptions, inspected: InspectedPackage) {
+    if (job.declaredHash && job.declaredHash !== inspected.contentSha256) {
+      throw new PackageRejected(
+        `The package's sha256 is ${inspected.contentSha256}, not the declared ${job.declaredHash}`,
+      );
+    }
+    // CodePush §2.3: identical contents to the newest release for the same app versions.
+    const recent = await this.getReadDb('fresh')
+      .select({
+        label: releases.label,
+        range: releases.appVersionRange,
+        hash: releases.packageHash,
+      })
+      .from(releases)
+      .where(and(eq(releases.channelId, job.channelId), isNull(releases.deletedAt)))
+      .orderBy(desc(releases.createdAt))
+      .limit(50);
+    const sameTarget = recent.find((release) => sameAppVersions(release.range, options.appVersion));
+    if (sameTarget && sameTarget.hash === inspected.packageHash) {
+      throw new PackageRejected(
+        `The package is identical to release ${sameTarget.label}, the channel's current release for ${options.appVersion}`,
+      );
+    }
+  }
+
+  private async copyToFinal(job: UploadJob, releaseId: string, size: number) {
+    const source = await this.env.BUNDLES.get(job.pendingKey);
+    if (!source) throw new Error(`Pending object ${job.pendingKey} vanished`);
+    await this.env.BUNDLES.put(
+      finalBundleKey(job.appId, releaseId),
+      source.body.pipeThrough(new FixedLengthStream(size)),
+      { httpMetadata: { contentType: 'application/octet-stream' } },
+    );
+  }
+
+  private async commitRelease(
+    job: UploadJob,
+    message: UploadMessage,
+    options: ReleaseOptions,
+    inspected: InspectedPackage,
+  ) {
+    const actor = uploaderOf(message);
+    const minimum = semver.minVersion(options.appVersion)?.version ?? options.appVersion;
+    // Labels count up per channel (CodePush: v1, v2, …), decided inside the insert itself so
+    // two uploads committing together cannot take the same one (the unique index backs it).
+    const nextLabel = sql<string>`(SELECT 'v' || (coalesce(max(CAST(substr(${releases.label}, 2) AS INTEGER)), 0) + 1) FROM ${releases} WHERE ${releases.channelId} = ${job.channelId})`;
+    const [, , bumped] = await this.database.batch([
+      this.database
+        .insert(releases)
+        .values({
+          id: message.releaseId,
+          appId: job.appId,
+          channelId: job.channelId,
+          version: minimum,
+          label: nextLabel,
+          bundleUrl: finalBundleKey(job.appId, message.releaseId),
+          bundleSize: inspected.size,
+          bundleHash: `sha256:${inspected.contentSha256}`,
+          packageHash: inspected.packageHash,
+          releaseNotes: options.description ?? null,
+          minAppVersion: minimum,
+          appVersionRange: options.appVersion,
+          isMandatory: options.mandatory ?? false,
+          rolloutPercentage: options.rollout ?? 100,
+          releaseMethod: 'upload',
+          createdByUserId: job.userId,
+        })
+        .onConflictDoNothing({ target: releases.id }),
+      this.database
+        .update(uploadJobs)
+        .set({ status: 'complete', progress: 100, completedAt: new Date(), error: null })
+        .where(eq(uploadJobs.id, job.id)),
+      bumpChannelVersion(this.database, job.channelId),
+      this.audit(actor, {
+        orgId: job.orgId,
+        action: 'release.create',
+        resourceType: 'release',
+        resourceId: message.releaseId,
+        after: {
+          channelId: job.channelId,
+          appVersion: options.appVersion,
+          packageHash: inspected.packageHash,
+          size: inspected.size,
+          rollout: options.rollout ?? 100,
+          mandatory: options.mandatory ?? false,
+          jobId: job.id,
+        },
+      }),
+    ]);
+    await publishCacheChanges(this.env.CACHE, { versions: bumped });
+  }
+
+  private async finish(job: UploadJob, message: UploadMessage): Promise<ProcessOutcome> {
+    await reportUpload(this.env, this.database, job.id, { status: 'complete', progress: 100 });
+    await Promise.all([
+      this.env.BUNDLES.delete(job.pendingKey),
+      releaseActiveSlot(this.env.RATE_LIMITS, activeUploadsKey(message.userId, message.apiKeyId)),
+    ]);
+    return 'released';
+  }
+
+  private async fail(job: UploadJob, message: UploadMessage, reason: string) {
+    await reportUpload(this.env, this.database, job.id, { status: 'failed', error: reason });
+    await Promise.all([
+      this.env.BUNDLES.delete(job.pendingKey),
+      this.env.BUNDLES.delete(finalBundleKey(job.appId, message.releaseId)),
+      releaseActiveSlot(this.env.RATE_LIMITS, activeUploadsKey(message.userId, message.apiKeyId)),
+    ]);
+  }
+
+  private async findJob(jobId: string): Promise<UploadJob | undefined> {
+    const [job] = await this.getReadDb('fresh')
+      .select()
+      .from(uploadJobs)
+      .where(eq(uploadJobs.id, jobId))
+      .limit(1);
+    return job;
+  }
+
+  private async releaseExists(releaseId: string): Promise<boolean> {
+    const rows = await this.getReadDb('fresh')
+      .select({ id: releases.id })
+      .from(releases)
+      .where(eq(releases.id, releaseId))
+      .limit(1);
+    return rows.length > 0;
+  }
+}
+
+/** CodePush compares two ranges by their normalised text, an exact version by `satisfies`. */
+export function sameAppVersions(existing: string | null, incoming: string): boolean {
+  if (!existing) return false;
+  if (semver.valid(incoming)) return semver.satisfies(incoming, existing);
+  return semver.validRange(existing) === semver.validRange(incoming);
+}
+
+/** The audit actor of a queued upload: the key or user who asked for it. */
+function uploaderOf(message: UploadMessage): Actor {
+  if (message.apiKeyId) {
+    return {
+      kind: 'api_key',
+      apiKeyId: message.apiKeyId,
+      orgId: message.orgId,
+      role: 'developer',
+      readOnly: false,
+      appId: null,
+      userId: message.userId,
+      ip: null,
+      userAgent: null,
+    };
+  }
+  if (message.userId) {
+    return { kind: 'user', userId: message.userId, sessionId: 'queued', ip: null, userAgent: null };
+  }
+  return { kind: 'system', orgId: message.orgId, reason: 'upload' };
+}

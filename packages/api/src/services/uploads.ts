@@ -1,0 +1,252 @@
+import { UploadQuery } from '@skypatch/protocol';
+import { and, desc, eq, isNull } from 'drizzle-orm';
+import semver from 'semver';
+import { z } from 'zod';
+import { type OrgPlan, organizations, releases, type UploadJob, uploadJobs } from '../db/schema';
+import { AppError } from '../lib/errors';
+import { newId } from '../lib/ids';
+import { type Actor, actorUserId } from './actor';
+import { AppService, assertAppInScope } from './apps';
+import { BaseService } from './base';
+import { reportUpload } from './upload-status';
+
+/** One request body; larger packages go through R2 multipart upload (not yet offered). */
+export const MAX_UPLOAD_BYTES = 100 * 1024 * 1024;
+/** Uploads one person may have in flight (seed 002's `uploads:active:{userId}`). */
+export const MAX_ACTIVE_UPLOADS = 5;
+const ACTIVE_TTL_SECONDS = 3600;
+
+/** The upload queue message (docs/data-model.md), validated again by the consumer. */
+export const UploadMessage = z.object({
+  jobId: z.string(),
+  orgId: z.string(),
+  userId: z.string().nullable(),
+  apiKeyId: z.string().nullable().default(null),
+  appId: z.string(),
+  channelId: z.string(),
+  releaseId: z.string(),
+  pendingKey: z.string(),
+  timestamp: z.string(),
+});
+export type UploadMessage = z.infer<typeof UploadMessage>;
+
+/** What the job row keeps for the consumer (upload_jobs.options). */
+export const ReleaseOptions = z.object({
+  appVersion: z.string(),
+  description: z.string().optional(),
+  mandatory: z.boolean().optional(),
+  rollout: z.number().int().min(1).max(100).optional(),
+});
+export type ReleaseOptions = z.infer<typeof ReleaseOptions>;
+
+const QUEUE_BY_PLAN: Record<
+  OrgPlan,
+  { priority: number; binding: 'UPLOAD_QUEUE_P0' | 'UPLOAD_QUEUE_P1' | 'UPLOAD_QUEUE_P2' }
+> = {
+  enterprise: { priority: 0, binding: 'UPLOAD_QUEUE_P0' },
+  pro: { priority: 1, binding: 'UPLOAD_QUEUE_P1' },
+  free: { priority: 2, binding: 'UPLOAD_QUEUE_P2' },
+};
+
+const Ref = z.object({
+  orgId: z.string().min(1).max(64),
+  appId: z.string().min(1).max(64),
+  channelId: z.string().min(1).max(64),
+});
+// The query's parsed form: the route has turned "true"/"25" into a boolean and a number.
+const AcceptInput = Ref.extend({
+  appVersion: UploadQuery.shape.appVersion,
+  description: UploadQuery.shape.description,
+  mandatory: z.boolean().optional(),
+  rollout: z.number().int().min(1).max(100).optional(),
+  contentLength: z.number().int().min(0),
+  declaredHash: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/, 'the sha256 of the body in lowercase hex')
+    .optional(),
+});
+const JobRef = z.object({ orgId: z.string().min(1).max(64), jobId: z.string().min(1).max(64) });
+
+export const pendingKeyOf = (jobId: string) => `pending/${jobId}/bundle`;
+
+/**
+ * Seed 002's intake: `client → API → R2 pending/ → Queue`. The body streams into R2 (never
+ * buffered), the job row and its audit row commit together once the bytes are safely stored,
+ * and the plan's queue gets the message. A failed or refused upload leaves no row and no object.
+ */
+export class UploadService extends BaseService {
+  private readonly apps = new AppService(this.env);
+
+  async accept(
+    actor: Actor,
+    input: z.input<typeof AcceptInput>,
+    body: ReadableStream<Uint8Array>,
+  ): Promise<UploadJob> {
+    const { orgId, appId, channelId, contentLength, declaredHash, ...query } =
+      AcceptInput.parse(input);
+    const access = await this.authorize(actor, orgId, 'release.create');
+    assertAppInScope(access, appId);
+    if (!semver.validRange(query.appVersion)) {
+      throw new AppError(
+        'BAD_REQUEST',
+        'appVersion must be a semver version or range, e.g. ^1.2.0',
+      );
+    }
+    if (contentLength === 0) throw new AppError('BAD_REQUEST', 'The upload is empty');
+    if (contentLength > MAX_UPLOAD_BYTES) {
+      throw new AppError('PAYLOAD_TOO_LARGE', `A package may be at most ${MAX_UPLOAD_BYTES} bytes`);
+    }
+    const channel = await this.apps.findOwnedChannel(orgId, appId, channelId);
+    await this.refuseUnfinishedRollout(channel.id);
+    const active = await this.claimActiveSlot(actor);
+
+    const jobId = newId('uploadJob');
+    const releaseId = newId('release');
+    const pendingKey = pendingKeyOf(jobId);
+    const plan = await this.planOf(orgId);
+    const queue = QUEUE_BY_PLAN[plan];
+    const options: ReleaseOptions = {
+      appVersion: query.appVersion,
+      ...(query.description !== undefined ? { description: query.description } : {}),
+      ...(query.mandatory !== undefined ? { mandatory: query.mandatory } : {}),
+      ...(query.rollout !== undefined ? { rollout: query.rollout } : {}),
+    };
+    try {
+      // FixedLengthStream gives R2 the length it needs and fails if the body is short or long.
+      await this.env.BUNDLES.put(
+        pendingKey,
+        body.pipeThrough(new FixedLengthStream(contentLength)),
+        {
+          customMetadata: { jobId, orgId, appId },
+        },
+      );
+    } catch (error) {
+      await Promise.all([this.env.BUNDLES.delete(pendingKey), active.release()]);
+      this.logger.warn('Upload body did not arrive whole', { jobId, error });
+      throw new AppError('BAD_REQUEST', 'The body did not match its Content-Length');
+    }
+
+    const userId = access.userId;
+    try {
+      const [[job]] = await this.database.batch([
+        this.database
+          .insert(uploadJobs)
+          .values({
+            id: jobId,
+            orgId,
+            appId,
+            channelId: channel.id,
+            releaseId,
+            userId,
+            priority: queue.priority,
+            pendingKey,
+            size: contentLength,
+            declaredHash: declaredHash ?? null,
+            options,
+          })
+          .returning(),
+        this.audit(actor, {
+          orgId,
+          action: 'upload.create',
+          resourceType: 'upload_job',
+          resourceId: jobId,
+          after: { appId, channelId: channel.id, releaseId, size: contentLength, ...options },
+        }),
+      ]);
+      if (!job) throw new AppError('INTERNAL', 'Upload wrote no job');
+      const message: UploadMessage = {
+        jobId,
+        orgId,
+        userId,
+        apiKeyId: actor.kind === 'api_key' ? actor.apiKeyId : null,
+        appId,
+        channelId: channel.id,
+        releaseId,
+        pendingKey,
+        timestamp: new Date().toISOString(),
+      };
+      await reportUpload(this.env, this.database, jobId, { status: 'pending', progress: 0 });
+      await this.env[queue.binding].send(message);
+      return job;
+    } catch (error) {
+      await Promise.all([this.env.BUNDLES.delete(pendingKey), active.release()]);
+      this.handleDatabaseError(error, 'acceptUpload');
+    }
+  }
+
+  async get(actor: Actor, input: z.input<typeof JobRef>): Promise<UploadJob> {
+    const { orgId, jobId } = JobRef.parse(input);
+    const access = await this.authorize(actor, orgId, 'org.read');
+    const [job] = await this.getReadDb('fresh')
+      .select()
+      .from(uploadJobs)
+      .where(and(eq(uploadJobs.id, jobId), eq(uploadJobs.orgId, orgId)))
+      .limit(1);
+    if (!job) throw new AppError('NOT_FOUND', 'Upload not found');
+    assertAppInScope(access, job.appId);
+    return job;
+  }
+
+  /** CodePush's rule (§2.3): finish (or stop) the current rollout before releasing again. */
+  private async refuseUnfinishedRollout(channelId: string) {
+    const [latest] = await this.getReadDb('fresh')
+      .select({
+        label: releases.label,
+        rollout: releases.rolloutPercentage,
+        status: releases.status,
+      })
+      .from(releases)
+      .where(and(eq(releases.channelId, channelId), isNull(releases.deletedAt)))
+      .orderBy(desc(releases.createdAt))
+      .limit(1);
+    if (latest && latest.status === 'active' && latest.rollout < 100) {
+      throw new AppError(
+        'CONFLICT',
+        `Release ${latest.label} is rolled out to ${latest.rollout}%: complete its rollout (or roll it back) before releasing a new package`,
+      );
+    }
+  }
+
+  private async planOf(orgId: string): Promise<OrgPlan> {
+    const [org] = await this.getReadDb('fresh')
+      .select({ plan: organizations.plan })
+      .from(organizations)
+      .where(eq(organizations.id, orgId))
+      .limit(1);
+    return org?.plan ?? 'free';
+  }
+
+  /**
+   * Counts the upload against the uploader's in-flight limit in KV `RATE_LIMITS`. Approximate
+   * (KV has no atomic increment) and self-healing: the key expires an hour after the last upload.
+   */
+  private async claimActiveSlot(actor: Actor) {
+    const key = activeUploadsKey(
+      actorUserId(actor),
+      actor.kind === 'api_key' ? actor.apiKeyId : null,
+    );
+    const kv = this.env.RATE_LIMITS;
+    const count = Number((await kv.get(key)) ?? '0');
+    if (count >= MAX_ACTIVE_UPLOADS) {
+      throw new AppError(
+        'RATE_LIMITED',
+        `At most ${MAX_ACTIVE_UPLOADS} uploads may be in flight at once`,
+        {
+          retryAfterSeconds: 30,
+        },
+      );
+    }
+    await kv.put(key, String(count + 1), { expirationTtl: ACTIVE_TTL_SECONDS });
+    return { release: () => releaseActiveSlot(kv, key) };
+  }
+}
+
+export async function releaseActiveSlot(kv: KVNamespace, key: string): Promise<void> {
+  const count = Number((await kv.get(key)) ?? '0');
+  if (count <= 1) await kv.delete(key);
+  else await kv.put(key, String(count - 1), { expirationTtl: ACTIVE_TTL_SECONDS });
+}
+
+export function activeUploadsKey(userId: string | null, apiKeyId: string | null): string {
+  return `uploads:active:${userId ?? apiKeyId ?? 'anonymous'}`;
+}

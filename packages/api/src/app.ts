@@ -14,6 +14,7 @@ import { meRoutes } from './routes/me';
 import { memberRoutes } from './routes/members';
 import { orgRoutes } from './routes/orgs';
 import { renderReferencePage } from './routes/reference-page';
+import { releaseRoutes } from './routes/releases';
 import { secretRoutes } from './routes/secrets';
 import { systemRoutes } from './routes/system';
 import { uploadRoutes } from './routes/uploads';
@@ -87,6 +88,7 @@ export function createApp() {
     apiKeyRoutes,
     appRoutes,
     uploadRoutes,
+    releaseRoutes,
     secretRoutes,
     auditLogRoutes,
   ]) {

@@ -9,6 +9,7 @@ import {
   createApp,
   createMember,
   createOrg,
+  createRelease,
   createSession,
   db,
   type TestOrg,
@@ -101,6 +102,7 @@ async function buildWorld(caller: Caller): Promise<World> {
   const subject = await createMember(target, 'developer');
   const key = await createApiKey(target, 'developer');
   const { app, channel } = await createApp(target);
+  const release = await createRelease({ app, channel }, { label: 'v1' });
   const invitationId = newId('invitation');
   const jobId = newId('uploadJob');
   const secretId = newId('secret');
@@ -173,6 +175,7 @@ async function buildWorld(caller: Caller): Promise<World> {
       appId: app.id,
       channelId: channel.id,
       jobId,
+      releaseId: release.id,
     },
   };
 }

@@ -60,8 +60,60 @@ export const ReleaseJson = z.object({
   packageHash: z.string().nullable(),
   releaseMethod: z.enum(['upload', 'promote', 'rollback']),
   originReleaseId: z.string().nullable(),
+  targetingRules: z.record(z.string(), z.unknown()).nullable(),
   createdByUserId: z.string().nullable(),
   createdAt: Timestamp,
 });
 export type ReleaseJson = z.infer<typeof ReleaseJson>;
 export const ReleasePageJson = pageOf(ReleaseJson);
+
+/** Seed 000's targeting rules: a release reaches a device only when every rule given matches. */
+export const TargetingRules = z
+  .object({
+    deviceIds: z.array(z.string().min(1).max(200)).min(1).max(1000).optional(),
+    platforms: z
+      .array(z.enum(['ios', 'android']))
+      .min(1)
+      .optional(),
+    osVersions: z.string().min(1).max(100).optional().describe('a semver range, e.g. >=16.0.0'),
+    attributes: z
+      .record(
+        z.string().min(1).max(100),
+        z.union([
+          z.string().max(200),
+          z.number(),
+          z.boolean(),
+          z.array(z.union([z.string().max(200), z.number()])).max(100),
+        ]),
+      )
+      .optional()
+      .describe('custom device attributes; an array matches any of its values'),
+  })
+  .strict();
+export type TargetingRules = z.infer<typeof TargetingRules>;
+
+/** CodePush's `patch` of a release: metadata only, the rollout only upwards. */
+export const UpdateReleaseBody = z
+  .object({
+    description: z.string().max(10_000).optional(),
+    mandatory: z.boolean().optional(),
+    appVersion: z.string().trim().min(1).max(100).optional(),
+    rollout: z.number().int().min(1).max(100).optional(),
+    targetingRules: TargetingRules.nullable().optional(),
+  })
+  .strict()
+  .refine((body) => Object.keys(body).length > 0, 'nothing to change');
+export type UpdateReleaseBody = z.input<typeof UpdateReleaseBody>;
+
+export const RollbackReleaseBody = z.object({ reason: z.string().trim().min(1).max(1000) });
+
+export const PromoteReleaseBody = z
+  .object({
+    targetChannelId: z.string().min(1).max(64),
+    appVersion: z.string().trim().min(1).max(100).optional(),
+    description: z.string().max(10_000).optional(),
+    mandatory: z.boolean().optional(),
+    rollout: z.number().int().min(1).max(100).optional(),
+  })
+  .strict();
+export type PromoteReleaseBody = z.input<typeof PromoteReleaseBody>;

@@ -1,23 +1,9 @@
 import { z } from '@hono/zod-openapi';
-import {
-  PageQuery,
-  ReleasePageJson,
-  UPLOAD_CONTENT_TYPES,
-  UploadJobJson,
-  UploadQuery,
-} from '@skypatch/protocol';
-import type { Release, UploadJob } from '../db/schema';
+import { UPLOAD_CONTENT_TYPES, UploadJobJson, UploadQuery } from '@skypatch/protocol';
+import type { UploadJob } from '../db/schema';
 import { AppError } from '../lib/errors';
 import { uploadStatusOf } from '../services/upload-status';
-import {
-  createRouter,
-  defineRoute,
-  errorResponses,
-  iso,
-  isoOrNull,
-  jsonResponse,
-  toPageJson,
-} from './openapi';
+import { createRouter, defineRoute, errorResponses, iso, isoOrNull, jsonResponse } from './openapi';
 import { OrgParams } from './orgs';
 
 const ChannelParams = OrgParams.extend({
@@ -25,7 +11,6 @@ const ChannelParams = OrgParams.extend({
   channelId: z.string().min(1).max(64),
 });
 const JobParams = OrgParams.extend({ jobId: z.string().min(1).max(64) });
-const AppParams = OrgParams.extend({ appId: z.string().min(1).max(64) });
 
 export function toUploadJobJson(job: UploadJob) {
   return {
@@ -39,28 +24,6 @@ export function toUploadJobJson(job: UploadJob) {
     size: job.size,
     createdAt: iso(job.createdAt),
     completedAt: isoOrNull(job.completedAt),
-  };
-}
-
-export function toReleaseJson(release: Release) {
-  return {
-    id: release.id,
-    appId: release.appId,
-    channelId: release.channelId,
-    label: release.label,
-    appVersion: release.appVersionRange,
-    description: release.releaseNotes,
-    isMandatory: release.isMandatory,
-    rollout: release.rolloutPercentage,
-    status: release.status,
-    rollbackReason: release.rollbackReason,
-    size: release.bundleSize,
-    bundleHash: release.bundleHash,
-    packageHash: release.packageHash,
-    releaseMethod: release.releaseMethod,
-    originReleaseId: release.originReleaseId,
-    createdByUserId: release.createdByUserId,
-    createdAt: iso(release.createdAt),
   };
 }
 
@@ -121,22 +84,6 @@ const watchUpload = defineRoute(
   },
 );
 
-const listReleases = defineRoute(
-  { kind: 'org', permission: 'org.read' },
-  {
-    method: 'get',
-    path: '/v1/orgs/{orgId}/apps/{appId}/releases',
-    tags,
-    operationId: 'listReleases',
-    summary: "An app's release history, newest first (filter by channel)",
-    request: {
-      params: AppParams,
-      query: PageQuery.extend({ channelId: z.string().min(1).max(64).optional() }),
-    },
-    responses: { 200: jsonResponse(ReleasePageJson, 'Newest first'), ...errorResponses },
-  },
-);
-
 function uploadHeaders(headers: Headers) {
   const type = headers.get('content-type')?.split(';')[0]?.trim().toLowerCase() ?? '';
   if (!(UPLOAD_CONTENT_TYPES as readonly string[]).includes(type)) {
@@ -181,9 +128,4 @@ export const uploadRoutes = createRouter()
     const job = await c.var.services.uploads.get(c.var.actor, c.req.valid('param'));
     // The DO accepts the socket (hibernation API) and pushes every state to it.
     return uploadStatusOf(c.env, job.id).fetch(c.req.raw);
-  })
-  .openapi(listReleases, async (c) => {
-    const input = { ...c.req.valid('param'), ...c.req.valid('query') };
-    const page = await c.var.services.releases.list(c.var.actor, input);
-    return c.json(toPageJson(page, toReleaseJson), 200);
   });

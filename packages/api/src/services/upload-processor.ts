@@ -1,10 +1,10 @@
-import { and, desc, eq, isNull, sql } from 'drizzle-orm';
-import semver from 'semver';
+import { eq } from 'drizzle-orm';
 import { releases, type UploadJob, uploadJobs } from '../db/schema';
 import { type InspectedPackage, inspectPackage, PackageRejected } from '../lib/package-inspect';
 import type { Actor } from './actor';
 import { BaseService } from './base';
 import { bumpChannelVersion, publishCacheChanges } from './cache';
+import { identicalRelease, minimumVersion, nextLabel, recentReleases } from './release-rules';
 import { reportUpload } from './upload-status';
 import { activeUploadsKey, ReleaseOptions, releaseActiveSlot, type UploadMessage } from './uploads';
 
@@ -66,20 +66,11 @@ export class UploadProcessor extends BaseService {
       );
     }
     // CodePush §2.3: identical contents to the newest release for the same app versions.
-    const recent = await this.getReadDb('fresh')
-      .select({
-        label: releases.label,
-        range: releases.appVersionRange,
-        hash: releases.packageHash,
-      })
-      .from(releases)
-      .where(and(eq(releases.channelId, job.channelId), isNull(releases.deletedAt)))
-      .orderBy(desc(releases.createdAt))
-      .limit(50);
-    const sameTarget = recent.find((release) => sameAppVersions(release.range, options.appVersion));
-    if (sameTarget && sameTarget.hash === inspected.packageHash) {
+    const recent = await recentReleases(this.getReadDb('fresh'), job.channelId);
+    const same = identicalRelease(recent, options.appVersion, inspected.packageHash);
+    if (same) {
       throw new PackageRejected(
-        `The package is identical to release ${sameTarget.label}, the channel's current release for ${options.appVersion}`,
+        `The package is identical to release ${same.label}, the channel's current release for ${options.appVersion}`,
       );
     }
   }
@@ -101,10 +92,7 @@ export class UploadProcessor extends BaseService {
     inspected: InspectedPackage,
   ) {
     const actor = uploaderOf(message);
-    const minimum = semver.minVersion(options.appVersion)?.version ?? options.appVersion;
-    // Labels count up per channel (CodePush: v1, v2, …), decided inside the insert itself so
-    // two uploads committing together cannot take the same one (the unique index backs it).
-    const nextLabel = sql<string>`(SELECT 'v' || (coalesce(max(CAST(substr(${releases.label}, 2) AS INTEGER)), 0) + 1) FROM ${releases} WHERE ${releases.channelId} = ${job.channelId})`;
+    const minimum = minimumVersion(options.appVersion);
     const [, , bumped] = await this.database.batch([
       this.database
         .insert(releases)
@@ -113,7 +101,7 @@ export class UploadProcessor extends BaseService {
           appId: job.appId,
           channelId: job.channelId,
           version: minimum,
-          label: nextLabel,
+          label: nextLabel(job.channelId),
           bundleUrl: finalBundleKey(job.appId, message.releaseId),
           bundleSize: inspected.size,
           bundleHash: `sha256:${inspected.contentSha256}`,
@@ -186,13 +174,6 @@ export class UploadProcessor extends BaseService {
       .limit(1);
     return rows.length > 0;
   }
-}
-
-/** CodePush compares two ranges by their normalised text, an exact version by `satisfies`. */
-export function sameAppVersions(existing: string | null, incoming: string): boolean {
-  if (!existing) return false;
-  if (semver.valid(incoming)) return semver.satisfies(incoming, existing);
-  return semver.validRange(existing) === semver.validRange(incoming);
 }
 
 /** The audit actor of a queued upload: the key or user who asked for it. */

@@ -1,13 +1,13 @@
 import { UploadQuery } from '@skypatch/protocol';
-import { and, desc, eq, isNull } from 'drizzle-orm';
-import semver from 'semver';
+import { and, eq } from 'drizzle-orm';
 import { z } from 'zod';
-import { type OrgPlan, organizations, releases, type UploadJob, uploadJobs } from '../db/schema';
+import { type OrgPlan, organizations, type UploadJob, uploadJobs } from '../db/schema';
 import { AppError } from '../lib/errors';
 import { newId } from '../lib/ids';
 import { type Actor, actorUserId } from './actor';
 import { AppService, assertAppInScope } from './apps';
 import { BaseService } from './base';
+import { assertAppVersionRange, recentReleases, refuseUnfinishedRollout } from './release-rules';
 import { reportUpload } from './upload-status';
 
 /** One request body; larger packages go through R2 multipart upload (not yet offered). */
@@ -86,18 +86,14 @@ export class UploadService extends BaseService {
       AcceptInput.parse(input);
     const access = await this.authorize(actor, orgId, 'release.create');
     assertAppInScope(access, appId);
-    if (!semver.validRange(query.appVersion)) {
-      throw new AppError(
-        'BAD_REQUEST',
-        'appVersion must be a semver version or range, e.g. ^1.2.0',
-      );
-    }
+    assertAppVersionRange(query.appVersion);
     if (contentLength === 0) throw new AppError('BAD_REQUEST', 'The upload is empty');
     if (contentLength > MAX_UPLOAD_BYTES) {
       throw new AppError('PAYLOAD_TOO_LARGE', `A package may be at most ${MAX_UPLOAD_BYTES} bytes`);
     }
     const channel = await this.apps.findOwnedChannel(orgId, appId, channelId);
-    await this.refuseUnfinishedRollout(channel.id);
+    const [latest] = await recentReleases(this.getReadDb('fresh'), channel.id, 1);
+    refuseUnfinishedRollout(latest);
     const active = await this.claimActiveSlot(actor);
 
     const jobId = newId('uploadJob');
@@ -185,26 +181,6 @@ export class UploadService extends BaseService {
     if (!job) throw new AppError('NOT_FOUND', 'Upload not found');
     assertAppInScope(access, job.appId);
     return job;
-  }
-
-  /** CodePush's rule (§2.3): finish (or stop) the current rollout before releasing again. */
-  private async refuseUnfinishedRollout(channelId: string) {
-    const [latest] = await this.getReadDb('fresh')
-      .select({
-        label: releases.label,
-        rollout: releases.rolloutPercentage,
-        status: releases.status,
-      })
-      .from(releases)
-      .where(and(eq(releases.channelId, channelId), isNull(releases.deletedAt)))
-      .orderBy(desc(releases.createdAt))
-      .limit(1);
-    if (latest && latest.status === 'active' && latest.rollout < 100) {
-      throw new AppError(
-        'CONFLICT',
-        `Release ${latest.label} is rolled out to ${latest.rollout}%: complete its rollout (or roll it back) before releasing a new package`,
-      );
-    }
   }
 
   private async planOf(orgId: string): Promise<OrgPlan> {

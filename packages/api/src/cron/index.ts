@@ -9,7 +9,10 @@ export const CRON = { everyMinute: '* * * * *', daily: '17 3 * * *' } as const;
 type Job = (env: Env, scheduledTime: Date) => Promise<unknown>;
 export const jobs: Record<string, Job[]> = {
   [CRON.everyMinute]: [],
-  [CRON.daily]: [(env, at) => createServices(env).purge.purgeExpired(at)],
+  [CRON.daily]: [
+    (env, at) => createServices(env).purge.purgeExpired(at),
+    (env, at) => createServices(env).retention.sweepPendingUploads(at),
+  ],
 };
 
 export async function scheduled(

@@ -12,6 +12,7 @@ import { MemberService } from './members';
 import { OrgService } from './orgs';
 import { PurgeService } from './purge';
 import { ReleaseService } from './releases';
+import { RetentionService } from './retention';
 import { SecretService } from './secrets';
 import { SessionService } from './sessions';
 import { UploadProcessor } from './upload-processor';
@@ -81,6 +82,9 @@ export class Services {
   }
   get releases() {
     return this.once('releases', ReleaseService);
+  }
+  get retention() {
+    return this.once('retention', RetentionService);
   }
   get secrets() {
     return this.once('secrets', SecretService);

@@ -20,6 +20,7 @@ import {
 } from '../db/schema';
 import { systemActor } from './actor';
 import { BaseService } from './base';
+import { deletePrefix } from './retention';
 import { purgeCutoff } from './soft-delete';
 
 // Each run purges at most this many of each kind; the daily cron catches up on the rest.
@@ -35,7 +36,7 @@ export interface PurgeReport {
  * The end of seed 004's soft delete: rows deleted longer ago than the grace period are removed
  * for good, dependents first (D1 enforces foreign keys), each root and its dependents in one
  * batch with an audit row. Status-page children go by their ON DELETE CASCADE.
- * R2 bundles of purged apps are not touched here yet; the release pipeline owns them.
+ * An app's R2 objects (`{appId}/…` and `patches/{appId}/…`) go with it.
  */
 export class PurgeService extends BaseService {
   async purgeExpired(now = new Date()): Promise<PurgeReport> {
@@ -109,6 +110,7 @@ export class PurgeService extends BaseService {
       .from(apps)
       .where(eq(apps.id, appId));
     if (!app) return;
+    await this.deleteAppObjects([appId]);
     await this.database.batch([
       ...this.appDependents(this.selectAppIds(eq(apps.id, appId))),
       this.database.delete(apps).where(eq(apps.id, appId)),
@@ -118,6 +120,8 @@ export class PurgeService extends BaseService {
 
   async purgeOrg(orgId: string): Promise<void> {
     const db = this.database;
+    const orgApps = await db.select({ id: apps.id }).from(apps).where(eq(apps.orgId, orgId));
+    await this.deleteAppObjects(orgApps.map((app) => app.id));
     await db.batch([
       ...this.appDependents(this.selectAppIds(eq(apps.orgId, orgId))),
       db.delete(apps).where(eq(apps.orgId, orgId)),
@@ -130,6 +134,18 @@ export class PurgeService extends BaseService {
       db.delete(organizations).where(eq(organizations.id, orgId)),
       this.audited('organization', orgId, orgId),
     ]);
+  }
+
+  /**
+   * R2 first, D1 second: if the batch then fails, the next run finds the rows again and the
+   * objects are already gone, never the other way round (rows pointing at nothing are purged
+   * anyway; objects with no rows would be lost to every sweep).
+   */
+  private async deleteAppObjects(appIds: string[]): Promise<void> {
+    for (const appId of appIds) {
+      await deletePrefix(this.env.BUNDLES, `${appId}/`);
+      await deletePrefix(this.env.BUNDLES, `patches/${appId}/`);
+    }
   }
 
   /**

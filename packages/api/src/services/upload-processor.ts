@@ -1,10 +1,19 @@
 import { eq } from 'drizzle-orm';
-import { releases, type UploadJob, uploadJobs } from '../db/schema';
+import {
+  type NewReleaseDiff,
+  type Release,
+  releaseDiffs,
+  releases,
+  type UploadJob,
+  uploadJobs,
+} from '../db/schema';
 import { type InspectedPackage, inspectPackage, PackageRejected } from '../lib/package-inspect';
 import type { Actor } from './actor';
 import { BaseService } from './base';
 import { bumpChannelVersion, publishCacheChanges } from './cache';
+import { buildDiffs, diffBases } from './diffs';
 import { identicalRelease, minimumVersion, nextLabel, recentReleases } from './release-rules';
+import { deletePrefix } from './retention';
 import { reportUpload } from './upload-status';
 import { activeUploadsKey, ReleaseOptions, releaseActiveSlot, type UploadMessage } from './uploads';
 
@@ -40,10 +49,22 @@ export class UploadProcessor extends BaseService {
       const inspected = await inspectPackage(pending.body);
       await reportUpload(this.env, this.database, job.id, { status: 'processing', progress: 50 });
       const options = ReleaseOptions.parse(job.options);
-      await this.checkRules(job, options, inspected);
+      const recent = await this.checkRules(job, options, inspected);
       await this.copyToFinal(job, message.releaseId, inspected.size);
+      const next = {
+        appId: job.appId,
+        releaseId: message.releaseId,
+        appVersion: options.appVersion,
+        objectKey: finalBundleKey(job.appId, message.releaseId),
+        inspected,
+      };
+      const bases = diffBases(recent, next);
+      if (bases.length > 0) {
+        await reportUpload(this.env, this.database, job.id, { status: 'processing', progress: 65 });
+      }
+      const diffs = await buildDiffs(this.env.BUNDLES, next, bases);
       await reportUpload(this.env, this.database, job.id, { status: 'processing', progress: 80 });
-      await this.commitRelease(job, message, options, inspected);
+      await this.commitRelease(job, message, options, inspected, diffs);
       return this.finish(job, message);
     } catch (error) {
       if (!(error instanceof PackageRejected)) throw error;
@@ -59,7 +80,12 @@ export class UploadProcessor extends BaseService {
     await this.fail(job, message, `Processing failed after retries: ${reason}`);
   }
 
-  private async checkRules(job: UploadJob, options: ReleaseOptions, inspected: InspectedPackage) {
+  /** Refuses what can never be released; returns the channel's recent releases for the diffs. */
+  private async checkRules(
+    job: UploadJob,
+    options: ReleaseOptions,
+    inspected: InspectedPackage,
+  ): Promise<Release[]> {
     if (job.declaredHash && job.declaredHash !== inspected.contentSha256) {
       throw new PackageRejected(
         `The package's sha256 is ${inspected.contentSha256}, not the declared ${job.declaredHash}`,
@@ -73,6 +99,7 @@ export class UploadProcessor extends BaseService {
         `The package is identical to release ${same.label}, the channel's current release for ${options.appVersion}`,
       );
     }
+    return recent;
   }
 
   private async copyToFinal(job: UploadJob, releaseId: string, size: number) {
@@ -90,6 +117,7 @@ export class UploadProcessor extends BaseService {
     message: UploadMessage,
     options: ReleaseOptions,
     inspected: InspectedPackage,
+    diffs: NewReleaseDiff[],
   ) {
     const actor = uploaderOf(message);
     const minimum = minimumVersion(options.appVersion);
@@ -133,8 +161,11 @@ export class UploadProcessor extends BaseService {
           rollout: options.rollout ?? 100,
           mandatory: options.mandatory ?? false,
           jobId: job.id,
+          diffs: diffs.length,
         },
       }),
+      // One diff per (release, base, kind): a retried message writes none twice.
+      ...diffs.map((diff) => this.database.insert(releaseDiffs).values(diff).onConflictDoNothing()),
     ]);
     await publishCacheChanges(this.env.CACHE, { versions: bumped });
   }
@@ -152,7 +183,8 @@ export class UploadProcessor extends BaseService {
     await reportUpload(this.env, this.database, job.id, { status: 'failed', error: reason });
     await Promise.all([
       this.env.BUNDLES.delete(job.pendingKey),
-      this.env.BUNDLES.delete(finalBundleKey(job.appId, message.releaseId)),
+      // The final bundle and any diffs already built: the release never came to be.
+      deletePrefix(this.env.BUNDLES, `${job.appId}/${message.releaseId}/`),
       releaseActiveSlot(this.env.RATE_LIMITS, activeUploadsKey(message.userId, message.apiKeyId)),
     ]);
   }

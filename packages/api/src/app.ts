@@ -10,6 +10,7 @@ import { apiKeyRoutes } from './routes/api-keys';
 import { appRoutes } from './routes/apps';
 import { auditLogRoutes } from './routes/audit-logs';
 import { authRoutes } from './routes/auth';
+import { codeSigningRoutes } from './routes/code-signing';
 import { meRoutes } from './routes/me';
 import { memberRoutes } from './routes/members';
 import { orgRoutes } from './routes/orgs';
@@ -89,6 +90,7 @@ export function createApp() {
     appRoutes,
     uploadRoutes,
     releaseRoutes,
+    codeSigningRoutes,
     secretRoutes,
     auditLogRoutes,
   ]) {

@@ -1,3 +1,4 @@
+import { exportSPKI, generateKeyPair } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { PUBLIC_V1_PATHS } from '../src/app';
 import type { Role } from '../src/db/schema';
@@ -101,7 +102,7 @@ async function buildWorld(caller: Caller): Promise<World> {
   const target = await createOrg();
   const subject = await createMember(target, 'developer');
   const key = await createApiKey(target, 'developer');
-  const { app, channel } = await createApp(target);
+  const { app, channel } = await createApp(target, { settings: { codeSigning } });
   const release = await createRelease({ app, channel }, { label: 'v1' });
   const invitationId = newId('invitation');
   const jobId = newId('uploadJob');
@@ -189,6 +190,15 @@ function fillPath(path: string, params: Record<string, string>): string {
 }
 
 const operations = await publishedOperations();
+// One public key for every world: the code-signing routes need an app that has one.
+const signingKey = await generateKeyPair('RS256', { modulusLength: 2048, extractable: true });
+const codeSigning = {
+  keyId: 'matrix',
+  publicKeyPem: await exportSPKI(signingKey.publicKey),
+  secretId: null,
+  source: 'uploaded',
+  createdAt: new Date().toISOString(),
+};
 const guarded = operations.filter((op) => op.policy !== 'public');
 
 describe('authorization matrix', () => {

@@ -44,5 +44,6 @@ export function api(key?: string) {
     delete: <T = unknown>(path: string) => request<T>('DELETE', path, { key }),
     post: <T = unknown>(path: string, json?: unknown) => request<T>('POST', path, { key, json }),
     patch: <T = unknown>(path: string, json?: unknown) => request<T>('PATCH', path, { key, json }),
+    put: <T = unknown>(path: string, json?: unknown) => request<T>('PUT', path, { key, json }),
   };
 }

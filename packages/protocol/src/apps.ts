@@ -97,3 +97,24 @@ export type CreateChannelBody = z.input<typeof CreateChannelBody>;
 export type CreatedAppJson = z.infer<typeof CreatedAppJson>;
 export type ChannelListJson = z.infer<typeof ChannelListJson>;
 export type AppPageJson = z.infer<typeof AppPageJson>;
+
+/** An app's code-signing key: the public half, and whether the server holds the private one. */
+export const CodeSigningJson = z.object({
+  keyId: z.string(),
+  publicKeyPem: z.string().describe('SPKI PEM: put it in the app (CodePushPublicKey)'),
+  source: z.enum(['generated', 'uploaded']),
+  holdsPrivateKey: z.boolean(),
+  createdAt: Timestamp,
+});
+export type CodeSigningJson = z.infer<typeof CodeSigningJson>;
+
+export const UploadCodeSigningBody = z.object({
+  publicKeyPem: z.string().min(100).max(10_000),
+  privateKeyPem: z
+    .string()
+    .min(100)
+    .max(20_000)
+    .optional()
+    .describe('PKCS#8 PEM; stored AES-GCM encrypted, only to sign responses server-side'),
+});
+export type UploadCodeSigningBody = z.input<typeof UploadCodeSigningBody>;

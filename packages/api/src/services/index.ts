@@ -5,6 +5,7 @@ import { AuditLogService } from './audit-log';
 import { AuthService } from './auth';
 import { AuthorizationService } from './authorization';
 import { BootstrapService } from './bootstrap';
+import { CodeSigningService } from './code-signing';
 import { GitHubAuthService } from './github';
 import { HealthService } from './health';
 import { InvitationService } from './invitations';
@@ -61,6 +62,9 @@ export class Services {
   }
   get bootstrap() {
     return this.once('bootstrap', BootstrapService);
+  }
+  get codeSigning() {
+    return this.once('codeSigning', CodeSigningService);
   }
   get github() {
     return this.once('github', GitHubAuthService);

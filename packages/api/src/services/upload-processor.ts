@@ -1,5 +1,6 @@
 import { eq } from 'drizzle-orm';
 import {
+  apps,
   type NewReleaseDiff,
   type Release,
   releaseDiffs,
@@ -7,10 +8,13 @@ import {
   type UploadJob,
   uploadJobs,
 } from '../db/schema';
+import { readZipFiles } from '../lib/package-files';
+import { isSignatureEntry } from '../lib/package-hash';
 import { type InspectedPackage, inspectPackage, PackageRejected } from '../lib/package-inspect';
 import type { Actor } from './actor';
 import { BaseService } from './base';
 import { bumpChannelVersion, publishCacheChanges } from './cache';
+import { codeSigningOf, signatureProblem } from './code-signing';
 import { buildDiffs, diffBases } from './diffs';
 import { identicalRelease, minimumVersion, nextLabel, recentReleases } from './release-rules';
 import { deletePrefix } from './retention';
@@ -90,6 +94,22 @@ export class UploadProcessor extends BaseService {
       throw new PackageRejected(
         `The package's sha256 is ${inspected.contentSha256}, not the declared ${job.declaredHash}`,
       );
+    }
+    // codepush.md §3: with a public key on file, only packages signed with its private key.
+    const [app] = await this.getReadDb('fresh')
+      .select()
+      .from(apps)
+      .where(eq(apps.id, job.appId))
+      .limit(1);
+    const signing = app ? codeSigningOf(app) : null;
+    if (signing) {
+      const pending = await this.env.BUNDLES.get(job.pendingKey);
+      const signatures =
+        pending && inspected.kind === 'zip'
+          ? await readZipFiles(pending.body, isSignatureEntry)
+          : new Map<string, Uint8Array>();
+      const problem = await signatureProblem(signing, inspected.packageHash, signatures);
+      if (problem) throw new PackageRejected(problem);
     }
     // CodePush §2.3: identical contents to the newest release for the same app versions.
     const recent = await recentReleases(this.getReadDb('fresh'), job.channelId);

@@ -14,6 +14,7 @@ import { codeSigningRoutes } from './routes/code-signing';
 import { meRoutes } from './routes/me';
 import { memberRoutes } from './routes/members';
 import { orgRoutes } from './routes/orgs';
+import { patchRoutes } from './routes/patches';
 import { renderReferencePage } from './routes/reference-page';
 import { releaseRoutes } from './routes/releases';
 import { secretRoutes } from './routes/secrets';
@@ -48,7 +49,9 @@ const OPENAPI_CONFIG = {
 };
 
 const isUploadPath = (path: string) =>
-  /^\/v1\/orgs\/[^/]+\/apps\/[^/]+\/channels\/[^/]+\/uploads$/.test(path);
+  /^\/v1\/orgs\/[^/]+\/apps\/[^/]+\/(channels\/[^/]+\/uploads|patches\/[^/]+\/[^/]+\/artifacts\/[^/]+\/[^/]+)$/.test(
+    path,
+  );
 
 const defaultDenyV1 = createMiddleware<AppEnv>((c, next) =>
   PUBLIC_V1_PATHS.has(c.req.path) ? next() : requireAuth(c, next),
@@ -91,6 +94,7 @@ export function createApp() {
     uploadRoutes,
     releaseRoutes,
     codeSigningRoutes,
+    patchRoutes,
     secretRoutes,
     auditLogRoutes,
   ]) {

@@ -2,7 +2,7 @@ import { exportSPKI, generateKeyPair } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { PUBLIC_V1_PATHS } from '../src/app';
 import type { Role } from '../src/db/schema';
-import { invitations, uploadJobs, userSecrets } from '../src/db/schema';
+import { invitations, patchChannels, patches, uploadJobs, userSecrets } from '../src/db/schema';
 import { newId } from '../src/lib/ids';
 import { PERMISSIONS, type Permission, roleAtLeast } from '../src/services/permissions';
 import {
@@ -127,6 +127,19 @@ async function buildWorld(caller: Caller): Promise<World> {
         channelId: channel.id,
         pendingKey: `pending/${jobId}/bundle`,
       }),
+    db().insert(patchChannels).values({ appId: app.id, releaseVersion: '1.0.0+1', patchNumber: 1 }),
+    db()
+      .insert(patches)
+      .values({
+        appId: app.id,
+        releaseVersion: '1.0.0+1',
+        patchNumber: 1,
+        platform: 'android',
+        arch: 'aarch64',
+        downloadUrl: `patches/${app.id}/1.0.0+1/android/aarch64/1`,
+        hash: 'a'.repeat(64),
+        createdAt: new Date(),
+      }),
     db().insert(userSecrets).values({
       id: secretId,
       orgId: target.org.id,
@@ -177,6 +190,10 @@ async function buildWorld(caller: Caller): Promise<World> {
       channelId: channel.id,
       jobId,
       releaseId: release.id,
+      releaseVersion: '1.0.0+1',
+      number: '1',
+      platform: 'android',
+      arch: 'x86_64',
     },
   };
 }

@@ -4,5 +4,6 @@ export * from './apps';
 export * from './errors';
 export * from './keys';
 export * from './orgs';
+export * from './patches';
 export * from './system';
 export * from './uploads';

@@ -521,6 +521,30 @@ export const TABLE_NOTES = {
   },
 
   // --- Flutter patches -----------------------------------------------------------------------
+  patch_channels: {
+    purpose:
+      "The track (channel) of each Flutter patch number, beside seed 001's patches table, which has none (shorebird.md §7.1).",
+    rowsEstimate: '10,000s',
+    indexes: {
+      patch_channels_channel_idx:
+        "The patch check: a release version's numbers on the device's track",
+    },
+    accessPatterns: [
+      {
+        operation: 'Reserve the next patch number',
+        query: 'INSERT … SELECT max(patch_number) + 1 over patches and patch_channels',
+        frequency: LOW,
+      },
+      {
+        operation: 'Patch check on a track',
+        query: 'WHERE app_id = ? AND release_version = ? AND channel = ?',
+        frequency: HIGH,
+      },
+    ],
+    columns: {
+      channel: "a track name; a number with no row is on 'stable'",
+    },
+  },
   patches: {
     purpose:
       'A Flutter patch for one app release version, platform and arch, exactly as seed 001 wrote it.',

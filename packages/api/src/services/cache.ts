@@ -12,6 +12,8 @@ export const cacheKeys = {
   deployment: (deploymentKey: string) => `deployment:${deploymentKey}`,
   channelVersion: (channelId: string) => `channel-version:${channelId}`,
   releases: (channelId: string, version: number) => `releases:${channelId}:v${version}`,
+  /** Flutter patch checks of an app: bumped on every patch change (shorebird.md §7.4). */
+  patchVersion: (appId: string) => `patch-version:${appId}`,
 };
 
 /**

@@ -11,6 +11,7 @@ import { HealthService } from './health';
 import { InvitationService } from './invitations';
 import { MemberService } from './members';
 import { OrgService } from './orgs';
+import { PatchService } from './patches';
 import { PurgeService } from './purge';
 import { ReleaseService } from './releases';
 import { RetentionService } from './retention';
@@ -80,6 +81,9 @@ export class Services {
   }
   get orgs() {
     return this.once('orgs', OrgService);
+  }
+  get patches() {
+    return this.once('patches', PatchService);
   }
   get purge() {
     return this.once('purge', PurgeService);

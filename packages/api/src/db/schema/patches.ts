@@ -1,5 +1,13 @@
 import { sql } from 'drizzle-orm';
-import { check, index, integer, sqliteTable, text, unique } from 'drizzle-orm/sqlite-core';
+import {
+  check,
+  index,
+  integer,
+  primaryKey,
+  sqliteTable,
+  text,
+  unique,
+} from 'drizzle-orm/sqlite-core';
 
 export const PATCH_PLATFORMS = ['android', 'ios'] as const;
 export const PATCH_ARCHES = ['aarch64', 'x86_64', 'x86', 'arm'] as const;
@@ -42,3 +50,28 @@ export const patches = sqliteTable(
 export type Patch = typeof patches.$inferSelect;
 export type NewPatch = typeof patches.$inferInsert;
 export type PatchArch = (typeof PATCH_ARCHES)[number];
+
+/**
+ * Which track (channel) each Flutter patch sits on, beside seed 001's `patches`, which has no
+ * channel column and stays exactly as written (specs/shorebird.md §7.1). A patch number with no
+ * row here is on `stable`. The row is written when a number is reserved, before any artifact,
+ * so numbers are never reused within a release version (§7.2).
+ */
+export const patchChannels = sqliteTable(
+  'patch_channels',
+  {
+    appId: text('app_id').notNull(),
+    releaseVersion: text('release_version').notNull(),
+    patchNumber: integer('patch_number').notNull(),
+    channel: text('channel').notNull().default('stable'),
+    createdAt: integer('created_at', { mode: 'timestamp_ms' })
+      .notNull()
+      .$defaultFn(() => new Date()),
+  },
+  (t) => [
+    primaryKey({ columns: [t.appId, t.releaseVersion, t.patchNumber] }),
+    index('patch_channels_channel_idx').on(t.appId, t.releaseVersion, t.channel),
+  ],
+);
+
+export type PatchChannel = typeof patchChannels.$inferSelect;

@@ -223,4 +223,41 @@ describe('channels', () => {
     expect(res.status, res.text).toBe(404);
     expect(ErrorBody.parse(res.body).error.code).toBe('NOT_FOUND');
   });
+
+  it('never lets another channel take a rotated-away or purged deployment key', async () => {
+    const { token, base } = await adminOf();
+    const app = await newApp(token, base);
+    const channel = app.channels[0];
+    if (!channel) throw new Error('no channel');
+    await api(token).post(`${base}/${app.id}/channels/${channel.id}/rotate-key`);
+    const attacker = await adminOf();
+    const theirs = await newApp(attacker.token, attacker.base);
+    const res = await api(attacker.token).post(`${attacker.base}/${theirs.id}/channels`, {
+      name: 'Hijack',
+      deploymentKey: channel.deploymentKey,
+    });
+    expect(res.status, res.text).toBe(409);
+    expect(ErrorBody.parse(res.body).error.message).toMatch(/retired/);
+    const rows = await db()
+      .select()
+      .from(channels)
+      .where(eq(channels.deploymentKey, channel.deploymentKey));
+    expect(rows).toHaveLength(0);
+    const audit = await db()
+      .select()
+      .from(auditLogs)
+      .where(eq(auditLogs.orgId, attacker.test.org.id));
+    expect(audit.map((a) => a.action)).not.toContain('channel.create');
+  });
+
+  it('keeps the code-signing key when settings are edited', async () => {
+    const { token, base } = await adminOf();
+    const app = await newApp(token, base);
+    expect((await api(token).post(`${base}/${app.id}/code-signing/generate`)).status).toBe(201);
+    const res = await api(token).patch(`${base}/${app.id}`, {
+      settings: { crashRollbackThreshold: 0.1 },
+    });
+    expect(res.status, res.text).toBe(200);
+    expect((await api(token).get(`${base}/${app.id}/code-signing`)).status).toBe(200);
+  });
 });

@@ -96,6 +96,14 @@ describe('code-signing keys', () => {
     );
   });
 
+  it('a generated key does not demand signed uploads (only the server could sign)', async () => {
+    const w = await world();
+    await w.as.post(`${w.path}/generate`);
+    expect((await uploadAndSettle(w, await signedPackage('server-held key', null))).status).toBe(
+      'complete',
+    );
+  });
+
   it('replacing a key deletes the old private key; deleting removes both', async () => {
     const w = await world();
     await w.as.post(`${w.path}/generate`);

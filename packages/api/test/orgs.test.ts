@@ -333,4 +333,42 @@ describe('ownership transfer', () => {
     expect(ErrorBody.parse(res.body).error.message).toMatch(/signed-in user/);
     expect(await roleOf(test.org.id, test.ownerId)).toBe('owner');
   });
+
+  it('demoting a member caps the keys they created and revokes their higher invitations', async () => {
+    const test = await createOrg();
+    const admin = await createMember(test, 'admin');
+    const path = `/v1/orgs/${test.org.id}`;
+    const key = CreatedApiKeyJson.parse(
+      (await api(admin.accessToken).post(`${path}/api-keys`, { name: 'ci', role: 'admin' })).body,
+    );
+    const invite = CreatedInvitationJson.parse(
+      (
+        await api(admin.accessToken).post(`${path}/invitations`, {
+          email: 'a@example.test',
+          role: 'admin',
+        })
+      ).body,
+    );
+    const owner = (await createSession(test.ownerId)).accessToken;
+    expect(
+      (await api(owner).patch(`${path}/members/${admin.userId}`, { role: 'developer' })).status,
+    ).toBe(200);
+    const [row] = await db().select().from(apiKeys).where(eq(apiKeys.id, key.id));
+    expect(row?.role).toBe('developer');
+    const joiner = await createSession((await createOrg()).ownerId);
+    const accepted = await api(joiner.accessToken).post('/v1/invitations/accept', {
+      token: invite.token,
+    });
+    expect(accepted.status, accepted.text).toBe(404);
+  });
+
+  it('does not count an owner whose account is deleted', async () => {
+    const test = await createOrg();
+    const second = await createMember(test, 'owner');
+    expect((await api(second.accessToken).delete('/v1/me')).status).toBe(204);
+    const token = (await createSession(test.ownerId)).accessToken;
+    const res = await api(token).post(`/v1/orgs/${test.org.id}/leave`);
+    expect(res.status, res.text).toBe(409);
+    expect(await roleOf(test.org.id, test.ownerId)).toBe('owner');
+  });
 });

@@ -311,6 +311,14 @@ describe('uploads the API refuses, storing nothing', () => {
     await expectRefused(w, await upload(w, bundleZip('x'), options), status);
   });
 
+  it('a body declared larger than 100 MB, before reading it', async () => {
+    const w = await world();
+    const res = await upload(w, bundleZip('big'), {
+      headers: { 'content-length': String(100 * 1024 * 1024 + 1) },
+    });
+    await expectRefused(w, res, 413);
+  });
+
   it('a body without Content-Length (chunked)', async () => {
     const w = await world();
     const stream = new ReadableStream({

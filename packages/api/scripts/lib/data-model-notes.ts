@@ -521,6 +521,20 @@ export const TABLE_NOTES = {
   },
 
   // --- Flutter patches -----------------------------------------------------------------------
+  retired_deployment_keys: {
+    purpose:
+      'Deployment keys rotated away or purged: apps in the field embed them, so no other channel may ever take one.',
+    rowsEstimate: '1,000s',
+    indexes: {},
+    accessPatterns: [
+      {
+        operation: 'Refuse a retired key for a new channel',
+        query: 'WHERE deployment_key = ? (inside the channel insert batch)',
+        frequency: LOW,
+      },
+    ],
+    columns: { channel_id: 'the channel that last used it; no foreign key, it may be purged' },
+  },
   patch_channels: {
     purpose:
       "The track (channel) of each Flutter patch number, beside seed 001's patches table, which has none (shorebird.md §7.1).",

@@ -186,7 +186,8 @@ export class AccountService extends BaseService {
           eq(memberships.userId, userId),
           eq(memberships.role, 'owner'),
           isNull(organizations.deletedAt),
-          sql`(SELECT count(*) FROM ${memberships} m WHERE m.org_id = ${memberships.orgId} AND m.role = 'owner') = 1`,
+          // Only owners who still have a live account count: a deleted owner cannot run the org.
+          sql`(SELECT count(*) FROM ${memberships} m JOIN ${users} u ON u.id = m.user_id WHERE m.org_id = ${memberships.orgId} AND m.role = 'owner' AND u.deleted_at IS NULL) = 1`,
         ),
       );
     if (soleOwned.length > 0) {

@@ -1,19 +1,18 @@
 import {
-  AppSettings,
   CreateAppBody,
   CreateChannelBody,
   RenameChannelBody,
   UpdateAppBody,
 } from '@skypatch/protocol';
-import { and, asc, desc, eq, isNull } from 'drizzle-orm';
+import { and, asc, desc, eq, isNull, sql } from 'drizzle-orm';
 import { z } from 'zod';
-import { type App, apps, type Channel, channels } from '../db/schema';
+import { type App, apps, type Channel, channels, retiredDeploymentKeys } from '../db/schema';
 import { BASE62, randomString } from '../lib/crypto';
 import { AppError } from '../lib/errors';
 import { newId } from '../lib/ids';
 import { PageInput, toPage } from '../lib/pagination';
 import type { Actor } from './actor';
-import { BaseService, isUniqueViolation } from './base';
+import { BaseService, isGuardFailure, isUniqueViolation } from './base';
 import { bumpChannelVersion, cacheKeys, publishCacheChanges } from './cache';
 import type { OrgAccess } from './permissions';
 import { isRestorable } from './soft-delete';
@@ -116,9 +115,8 @@ export class AppService extends BaseService {
     const body = UpdateAppBody.parse(input);
     await this.authorize(actor, orgId, 'app.manage');
     const app = await this.findOwnedApp(orgId, appId);
-    const settings = body.settings
-      ? { ...AppSettings.parse(app.settings ?? {}), ...body.settings }
-      : undefined;
+    // Merged over the stored settings, so internal keys (codeSigning) survive an edit.
+    const settings = body.settings ? { ...(app.settings ?? {}), ...body.settings } : undefined;
     const changes = { name: body.name, bundleId: body.bundleId, settings };
     try {
       const [[updated]] = await this.database.batch([
@@ -211,27 +209,36 @@ export class AppService extends BaseService {
     const app = await this.findOwnedApp(orgId, appId);
     const id = newId('channel');
     try {
-      const [[channel]] = await this.database.batch([
+      const key = deploymentKey ?? generateDeploymentKey();
+      const [, [channel]] = await this.database.batch([
+        // Guard: a retired key still sits in apps in the field; it must never serve another channel.
+        this.audit(
+          actor,
+          {
+            orgId,
+            action: 'channel.create',
+            resourceType: 'channel',
+            resourceId: id,
+            after: { appId: app.id, name, keyProvided: deploymentKey !== undefined },
+          },
+          sql`NOT EXISTS (SELECT 1 FROM ${retiredDeploymentKeys} r WHERE r.deployment_key = ${key})`,
+        ),
         this.database
           .insert(channels)
           .values({
             id,
             appId: app.id,
             name,
-            deploymentKey: deploymentKey ?? generateDeploymentKey(),
+            deploymentKey: key,
           })
           .returning(),
-        this.audit(actor, {
-          orgId,
-          action: 'channel.create',
-          resourceType: 'channel',
-          resourceId: id,
-          after: { appId: app.id, name, keyProvided: deploymentKey !== undefined },
-        }),
       ]);
       if (!channel) throw new AppError('INTERNAL', 'Channel creation wrote no row');
       return channel;
     } catch (error) {
+      if (isGuardFailure(error)) {
+        throw new AppError('CONFLICT', 'That deployment key was retired and cannot be used again');
+      }
       if (isUniqueViolation(error)) {
         throw new AppError('CONFLICT', 'A channel with this name or deployment key already exists');
       }
@@ -274,12 +281,16 @@ export class AppService extends BaseService {
     await this.authorize(actor, orgId, 'app.manage');
     const channel = await this.findOwnedChannel(orgId, appId, channelId);
     const deploymentKey = generateDeploymentKey();
-    const [[rotated], bumped] = await this.database.batch([
+    const [[rotated], , bumped] = await this.database.batch([
       this.database
         .update(channels)
         .set({ deploymentKey })
         .where(eq(channels.id, channel.id))
         .returning(),
+      this.database
+        .insert(retiredDeploymentKeys)
+        .values({ deploymentKey: channel.deploymentKey, channelId: channel.id })
+        .onConflictDoNothing(),
       bumpChannelVersion(this.database, channel.id),
       this.audit(actor, {
         orgId,

@@ -10,6 +10,7 @@ import { decryptSecret, encryptSecret, importSecretKey, previewSecret } from '..
 import type { Actor } from './actor';
 import { AppService } from './apps';
 import { BaseService } from './base';
+import { cacheKeys } from './cache';
 
 /** What an app keeps about its code-signing key, in `apps.settings.codeSigning`. */
 export const CodeSigning = z.object({
@@ -109,6 +110,7 @@ export class CodeSigningService extends BaseService {
         before: { keyId: signing.keyId },
       }),
     ]);
+    await this.env.CACHE.delete(cacheKeys.app(app.id));
   }
 
   /** The app's private key, for signing responses server-side; null when none is held. */
@@ -184,6 +186,7 @@ export class CodeSigningService extends BaseService {
         after: { keyId: signing.keyId, source, holdsPrivateKey: secretId !== null },
       }),
     ]);
+    await this.env.CACHE.delete(cacheKeys.app(app.id));
     return signing;
   }
 }

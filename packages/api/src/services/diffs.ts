@@ -10,6 +10,11 @@ import { sameAppVersions } from './release-rules';
 
 /** Diffs are built against at most this many earlier releases (CodePush's DIFF_PACKAGE_COUNT). */
 export const MAX_DIFF_BASES = 5;
+/**
+ * Diffs read whole packages into memory (the isolate has 128 MB): above this size on either side
+ * the package is served whole.
+ */
+export const MAX_DIFF_PACKAGE_BYTES = 20 * 1024 * 1024;
 /** fossil-delta holds both bundles in memory; larger bundles are served whole. */
 export const MAX_DELTA_BUNDLE_BYTES = 20 * 1024 * 1024;
 
@@ -34,10 +39,12 @@ export interface NewPackage {
  * app versions, with different contents.
  */
 export function diffBases(recent: readonly Release[], next: NewPackage): Release[] {
+  if (next.inspected.size > MAX_DIFF_PACKAGE_BYTES) return [];
   return recent
     .filter(
       (release) =>
         release.id !== next.releaseId &&
+        release.bundleSize <= MAX_DIFF_PACKAGE_BYTES &&
         sameAppVersions(release.appVersionRange, next.appVersion) &&
         release.packageHash !== next.inspected.packageHash,
     )

@@ -189,6 +189,13 @@ export class GitHubAuthService extends BaseService {
       this.logger.warn('GitHub answered an error', { url, status: res.status });
       throw new AppError('UNAUTHORIZED', 'GitHub sign-in failed; try again');
     }
-    return res.json();
+    try {
+      return await res.json();
+    } catch {
+      throw new AppError(
+        'UNAUTHORIZED',
+        'GitHub sign-in failed: GitHub answered something unexpected',
+      );
+    }
   }
 }

@@ -1,12 +1,13 @@
 import { ChangeRoleBody } from '@skypatch/protocol';
-import { and, desc, eq, isNull } from 'drizzle-orm';
+import { and, desc, eq, inArray, isNull } from 'drizzle-orm';
 import { z } from 'zod';
-import { apiKeys, memberships, type ROLES, users } from '../db/schema';
+import { apiKeys, invitations, memberships, ROLES, type Role, users } from '../db/schema';
 import { AppError } from '../lib/errors';
 import { PageInput, toPage } from '../lib/pagination';
 import type { Actor } from './actor';
 import { BaseService, isGuardFailure } from './base';
 import { anotherOwnerExists } from './orgs';
+import { roleAtLeast } from './permissions';
 import { requireUser } from './sessions';
 
 const OrgId = z.string().min(1).max(64);
@@ -31,6 +32,11 @@ const MEMBER_COLUMNS = {
   role: memberships.role,
   createdAt: memberships.createdAt,
 };
+
+/** The roles that rank above `role` (the empty list for owner). */
+function rolesAbove(role: Role): Role[] {
+  return ROLES.filter((other) => roleAtLeast(other, role) && other !== role);
+}
 
 const sole = () => new AppError('CONFLICT', 'An organization needs at least one owner');
 
@@ -81,6 +87,29 @@ export class MemberService extends BaseService {
         stepsDown ? anotherOwnerExists(orgId, userId) : undefined,
       ),
       this.database.update(memberships).set({ role }).where(eq(memberships.id, member.id)),
+      // A key never outranks its creator, nor an invitation its inviter: cap both on demotion.
+      this.database
+        .update(apiKeys)
+        .set({ role })
+        .where(
+          and(
+            eq(apiKeys.orgId, orgId),
+            eq(apiKeys.createdByUserId, userId),
+            inArray(apiKeys.role, rolesAbove(role)),
+          ),
+        ),
+      this.database
+        .update(invitations)
+        .set({ revokedAt: new Date() })
+        .where(
+          and(
+            eq(invitations.orgId, orgId),
+            eq(invitations.invitedByUserId, userId),
+            isNull(invitations.acceptedAt),
+            isNull(invitations.revokedAt),
+            inArray(invitations.role, rolesAbove(role)),
+          ),
+        ),
     ]);
     return { ...member, role };
   }

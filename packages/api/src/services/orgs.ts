@@ -1,12 +1,22 @@
 import { CreateOrgBody, TransferOrgBody, UpdateOrgBody } from '@skypatch/protocol';
 import { and, asc, eq, isNull, sql } from 'drizzle-orm';
 import { z } from 'zod';
-import { apiKeys, memberships, type Organization, organizations, type Role } from '../db/schema';
+import {
+  apiKeys,
+  apps,
+  channels,
+  memberships,
+  type Organization,
+  organizations,
+  type Role,
+  users,
+} from '../db/schema';
 import { AppError } from '../lib/errors';
 import { newId } from '../lib/ids';
 import type { Actor } from './actor';
 import { BaseService, isGuardFailure, isUniqueViolation } from './base';
 import { slugify } from './bootstrap';
+import { cacheKeys, publishCacheChanges } from './cache';
 import { requireUser } from './sessions';
 import { isRestorable } from './soft-delete';
 
@@ -121,6 +131,18 @@ export class OrgService extends BaseService {
         resourceId: orgId,
       }),
     ]);
+    // Its deployment keys must stop resolving at once, not when their cache entries expire.
+    const live = await this.getReadDb('fresh')
+      .select({ appId: apps.id, deploymentKey: channels.deploymentKey })
+      .from(apps)
+      .innerJoin(channels, eq(channels.appId, apps.id))
+      .where(eq(apps.orgId, orgId));
+    await publishCacheChanges(this.env.CACHE, {
+      forget: live.flatMap((row) => [
+        cacheKeys.app(row.appId),
+        cacheKeys.deployment(row.deploymentKey),
+      ]),
+    });
   }
 
   async restore(actor: Actor, input: z.input<typeof OrgInput>): Promise<OrgWithRole> {
@@ -183,7 +205,7 @@ export class OrgService extends BaseService {
             before: { ownerUserId: fromUserId, newOwnerRole: target.role },
             after: { ownerUserId: toUserId, previousOwnerRole: 'admin' },
           },
-          isOwner(orgId, fromUserId),
+          sql`${isOwner(orgId, fromUserId)} AND ${isLiveMember(orgId, toUserId)}`,
         ),
         this.database
           .update(memberships)
@@ -230,8 +252,12 @@ export class OrgService extends BaseService {
 
 /** SQL: `userId` is an owner of `orgId` at the moment the statement runs. */
 export const isOwner = (orgId: string, userId: string) =>
-  sql`EXISTS (SELECT 1 FROM ${memberships} o WHERE o.org_id = ${orgId} AND o.user_id = ${userId} AND o.role = 'owner')`;
+  sql`EXISTS (SELECT 1 FROM ${memberships} o JOIN ${users} u ON u.id = o.user_id WHERE o.org_id = ${orgId} AND o.user_id = ${userId} AND o.role = 'owner' AND u.deleted_at IS NULL)`;
 
 /** SQL: someone other than `userId` owns `orgId`, so `userId` may step down or leave. */
 export const anotherOwnerExists = (orgId: string, userId: string) =>
-  sql`EXISTS (SELECT 1 FROM ${memberships} o WHERE o.org_id = ${orgId} AND o.role = 'owner' AND o.user_id <> ${userId})`;
+  sql`EXISTS (SELECT 1 FROM ${memberships} o JOIN ${users} u ON u.id = o.user_id WHERE o.org_id = ${orgId} AND o.role = 'owner' AND o.user_id <> ${userId} AND u.deleted_at IS NULL)`;
+
+/** SQL: `userId` is a live member of `orgId` (a transfer's target must still be there). */
+export const isLiveMember = (orgId: string, userId: string) =>
+  sql`EXISTS (SELECT 1 FROM ${memberships} o JOIN ${users} u ON u.id = o.user_id WHERE o.org_id = ${orgId} AND o.user_id = ${userId} AND u.deleted_at IS NULL)`;

@@ -104,13 +104,24 @@ export class PatchService extends BaseService {
     const app = await this.authorizedApp(actor, ref, 'release.create');
     const reserved = await this.findReserved(app.id, ref.releaseVersion, ref.number);
     const signing = codeSigningOf(app);
-    if (signing) await verifyHashSignature(signing.publicKeyPem, hash, hashSignature);
+    // Only the team's own key demands signed uploads: with a generated one, nobody else can sign.
+    if (signing?.source === 'uploaded') {
+      await verifyHashSignature(signing.publicKeyPem, hash, hashSignature);
+    }
 
     const checked = await requireZstd(body);
     const key = patchKey(app.id, ref.releaseVersion, platform, arch, ref.number);
+    // Immutable: an object behind a live download URL is never overwritten (§5.4), and only an
+    // object this request wrote is ever deleted again.
+    if (await this.env.BUNDLES.head(key)) {
+      await checked.cancel().catch(() => undefined);
+      throw new AppError(
+        'CONFLICT',
+        `Patch ${ref.number} already has a ${platform}/${arch} artifact`,
+      );
+    }
     let stored: R2Object | null;
     try {
-      // Immutable: an object behind a live download URL is never overwritten (§5.4).
       stored = await this.env.BUNDLES.put(
         key,
         checked.pipeThrough(new FixedLengthStream(contentLength)),
@@ -120,16 +131,17 @@ export class PatchService extends BaseService {
         },
       );
     } catch {
-      await this.env.BUNDLES.delete(key);
       throw new AppError('BAD_REQUEST', 'The body did not match its Content-Length');
     }
-    if (!stored)
+    if (!stored) {
       throw new AppError(
         'CONFLICT',
         `Patch ${ref.number} already has a ${platform}/${arch} artifact`,
       );
+    }
+    let row: Patch | undefined;
     try {
-      const [[row]] = await this.database.batch([
+      [[row]] = await this.database.batch([
         this.database
           .insert(patches)
           .values({
@@ -153,14 +165,16 @@ export class PatchService extends BaseService {
           after: { platform, arch, hash, size: contentLength, signed: hashSignature !== undefined },
         }),
       ]);
-      await this.bump(app.id);
-      if (!row) throw new AppError('INTERNAL', 'Patch upload wrote no row');
-      return row;
     } catch (error) {
+      // The row did not commit: the object this request wrote must not stay behind.
       await this.env.BUNDLES.delete(key);
       if (isUniqueViolation(error)) throw new AppError('CONFLICT', 'This artifact already exists');
       this.handleDatabaseError(error, 'uploadPatchArtifact');
     }
+    // Committed: from here nothing deletes the object; the stamp is best effort.
+    await this.bump(app.id);
+    if (!row) throw new AppError('INTERNAL', 'Patch upload wrote no row');
+    return row;
   }
 
   /** Rollback (`active = 0`) or roll forward (`active = 1`) of every arch row of a number. */
@@ -303,8 +317,11 @@ export class PatchService extends BaseService {
   }
 
   /** Patch checks may cache for a minute; every change moves the stamp (shorebird.md §7.4). */
-  private bump(appId: string) {
-    return this.env.CACHE.put(cacheKeys.patchVersion(appId), String(Date.now()));
+  private async bump(appId: string): Promise<void> {
+    // KV takes about one write a second per key; a lost bump only delays a cache by its TTL.
+    await this.env.CACHE.put(cacheKeys.patchVersion(appId), String(Date.now())).catch((error) =>
+      this.logger.warn('Patch stamp not moved', { appId, error }),
+    );
   }
 }
 

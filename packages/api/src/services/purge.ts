@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray, isNotNull, lt, or, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNotNull, lt, or, type SQL, sql } from 'drizzle-orm';
 import {
   apiKeys,
   apps,
@@ -12,6 +12,7 @@ import {
   releaseDiffs,
   releaseStats,
   releases,
+  retiredDeploymentKeys,
   sessions,
   telemetryEvents,
   uploadJobs,
@@ -111,10 +112,12 @@ export class PurgeService extends BaseService {
       .where(eq(apps.id, appId));
     if (!app) return;
     await this.deleteAppObjects([appId]);
+    const retire = await this.retireKeys(eq(channels.appId, appId));
     await this.database.batch([
       ...this.appDependents(this.selectAppIds(eq(apps.id, appId))),
       this.database.delete(apps).where(eq(apps.id, appId)),
       this.audited('app', appId, app.orgId),
+      ...retire,
     ]);
   }
 
@@ -122,6 +125,9 @@ export class PurgeService extends BaseService {
     const db = this.database;
     const orgApps = await db.select({ id: apps.id }).from(apps).where(eq(apps.orgId, orgId));
     await this.deleteAppObjects(orgApps.map((app) => app.id));
+    const retire = await this.retireKeys(
+      inArray(channels.appId, this.selectAppIds(eq(apps.orgId, orgId))),
+    );
     await db.batch([
       ...this.appDependents(this.selectAppIds(eq(apps.orgId, orgId))),
       db.delete(apps).where(eq(apps.orgId, orgId)),
@@ -133,7 +139,30 @@ export class PurgeService extends BaseService {
       db.delete(pages).where(eq(pages.orgId, orgId)),
       db.delete(organizations).where(eq(organizations.id, orgId)),
       this.audited('organization', orgId, orgId),
+      ...retire,
     ]);
+  }
+
+  /**
+   * Statements that retire the deployment keys of the channels `where` picks: apps in the field
+   * still embed them, so they must never serve another channel (retired_deployment_keys).
+   */
+  private async retireKeys(where: SQL) {
+    const keys = await this.database
+      .select({ deploymentKey: channels.deploymentKey, channelId: channels.id })
+      .from(channels)
+      .where(where);
+    const statements = [];
+    // D1 binds at most 100 parameters per statement: 3 per row.
+    for (let at = 0; at < keys.length; at += 30) {
+      statements.push(
+        this.database
+          .insert(retiredDeploymentKeys)
+          .values(keys.slice(at, at + 30))
+          .onConflictDoNothing(),
+      );
+    }
+    return statements;
   }
 
   /**

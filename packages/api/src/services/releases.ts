@@ -196,6 +196,8 @@ export class ReleaseService extends BaseService {
           runtimeVersion: source.runtimeVersion,
           isMandatory: body.mandatory ?? source.isMandatory,
           rolloutPercentage: body.rollout ?? 100,
+          // CodePush: isDisabled defaults to the source's; paused is our disabled.
+          status: source.status === 'paused' ? 'paused' : 'active',
           signature: source.signature,
           releaseMethod: 'promote',
           originReleaseId: source.id,

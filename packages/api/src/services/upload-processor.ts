@@ -16,7 +16,13 @@ import { BaseService } from './base';
 import { bumpChannelVersion, publishCacheChanges } from './cache';
 import { codeSigningOf, signatureProblem } from './code-signing';
 import { buildDiffs, diffBases } from './diffs';
-import { identicalRelease, minimumVersion, nextLabel, recentReleases } from './release-rules';
+import {
+  identicalRelease,
+  minimumVersion,
+  nextLabel,
+  recentReleases,
+  refuseUnfinishedRollout,
+} from './release-rules';
 import { deletePrefix } from './retention';
 import { reportUpload } from './upload-status';
 import { activeUploadsKey, ReleaseOptions, releaseActiveSlot, type UploadMessage } from './uploads';
@@ -66,7 +72,11 @@ export class UploadProcessor extends BaseService {
       if (bases.length > 0) {
         await reportUpload(this.env, this.database, job.id, { status: 'processing', progress: 65 });
       }
-      const diffs = await buildDiffs(this.env.BUNDLES, next, bases);
+      // Diffs are an optimisation: if they cannot be built, the release ships without them.
+      const diffs = await buildDiffs(this.env.BUNDLES, next, bases).catch((error: unknown) => {
+        this.logger.warn('Diffs skipped', { jobId: job.id, error });
+        return [];
+      });
       await reportUpload(this.env, this.database, job.id, { status: 'processing', progress: 80 });
       await this.commitRelease(job, message, options, inspected, diffs);
       return this.finish(job, message);
@@ -102,7 +112,8 @@ export class UploadProcessor extends BaseService {
       .where(eq(apps.id, job.appId))
       .limit(1);
     const signing = app ? codeSigningOf(app) : null;
-    if (signing) {
+    // A generated key signs the server's responses; only the team's own key signs uploads.
+    if (signing?.source === 'uploaded') {
       const pending = await this.env.BUNDLES.get(job.pendingKey);
       const signatures =
         pending && inspected.kind === 'zip'
@@ -110,6 +121,13 @@ export class UploadProcessor extends BaseService {
           : new Map<string, Uint8Array>();
       const problem = await signatureProblem(signing, inspected.packageHash, signatures);
       if (problem) throw new PackageRejected(problem);
+    }
+    // CodePush §2.3, again at commit time: two uploads accepted together must not both land.
+    const recentForRollout = await recentReleases(this.getReadDb('fresh'), job.channelId, 1);
+    try {
+      refuseUnfinishedRollout(recentForRollout[0]);
+    } catch (error) {
+      throw new PackageRejected(error instanceof Error ? error.message : String(error));
     }
     // CodePush §2.3: identical contents to the newest release for the same app versions.
     const recent = await recentReleases(this.getReadDb('fresh'), job.channelId);

@@ -123,6 +123,7 @@ export class UploadService extends BaseService {
     }
 
     const userId = access.userId;
+    let committed: UploadJob;
     try {
       const [[job]] = await this.database.batch([
         this.database
@@ -150,23 +151,34 @@ export class UploadService extends BaseService {
         }),
       ]);
       if (!job) throw new AppError('INTERNAL', 'Upload wrote no job');
-      const message: UploadMessage = {
-        jobId,
-        orgId,
-        userId,
-        apiKeyId: actor.kind === 'api_key' ? actor.apiKeyId : null,
-        appId,
-        channelId: channel.id,
-        releaseId,
-        pendingKey,
-        timestamp: new Date().toISOString(),
-      };
-      await reportUpload(this.env, this.database, jobId, { status: 'pending', progress: 0 });
-      await this.env[queue.binding].send(message);
-      return job;
+      committed = job;
     } catch (error) {
       await Promise.all([this.env.BUNDLES.delete(pendingKey), active.release()]);
       this.handleDatabaseError(error, 'acceptUpload');
+    }
+    const message: UploadMessage = {
+      jobId,
+      orgId,
+      userId,
+      apiKeyId: actor.kind === 'api_key' ? actor.apiKeyId : null,
+      appId,
+      channelId: channel.id,
+      releaseId,
+      pendingKey,
+      timestamp: new Date().toISOString(),
+    };
+    try {
+      await reportUpload(this.env, this.database, jobId, { status: 'pending', progress: 0 });
+      await this.env[queue.binding].send(message);
+      return committed;
+    } catch (error) {
+      // The job row exists: fail it (watchers and the audit trail see why) rather than orphan it.
+      await reportUpload(this.env, this.database, jobId, {
+        status: 'failed',
+        error: 'The upload could not be queued; upload it again',
+      }).catch(() => undefined);
+      await Promise.all([this.env.BUNDLES.delete(pendingKey), active.release()]);
+      this.handleDatabaseError(error, 'queueUpload');
     }
   }
 

@@ -78,3 +78,15 @@ export type NewApp = typeof apps.$inferInsert;
 export type Channel = typeof channels.$inferSelect;
 export type NewChannel = typeof channels.$inferInsert;
 export type Platform = (typeof PLATFORMS)[number];
+
+/**
+ * Deployment keys that were rotated away or whose channel was purged. Apps in the field still
+ * embed them, so none may ever serve another channel: a new channel can't take one.
+ */
+export const retiredDeploymentKeys = sqliteTable('retired_deployment_keys', {
+  deploymentKey: text('deployment_key').primaryKey(),
+  channelId: text('channel_id').notNull(), // no foreign key: the channel may be purged
+  retiredAt: timestamp('retired_at')
+    .notNull()
+    .$defaultFn(() => new Date()),
+});

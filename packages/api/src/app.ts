@@ -13,6 +13,7 @@ import { authRoutes } from './routes/auth';
 import { codeSigningRoutes } from './routes/code-signing';
 import { meRoutes } from './routes/me';
 import { memberRoutes } from './routes/members';
+import { multipartUploadRoutes } from './routes/multipart-uploads';
 import { orgRoutes } from './routes/orgs';
 import { patchRoutes } from './routes/patches';
 import { renderReferencePage } from './routes/reference-page';
@@ -48,10 +49,10 @@ const OPENAPI_CONFIG = {
   },
 };
 
-const isUploadPath = (path: string) =>
-  /^\/v1\/orgs\/[^/]+\/apps\/[^/]+\/(channels\/[^/]+\/uploads|patches\/[^/]+\/[^/]+\/artifacts\/[^/]+\/[^/]+)$/.test(
-    path,
-  );
+// Bodies that stream to R2 under their own limits: packages, multipart parts, patch artifacts.
+const STREAMED_BODY_PATH =
+  /^\/v1\/orgs\/[^/]+\/(apps\/[^/]+\/channels\/[^/]+\/uploads|uploads\/[^/]+\/parts\/[^/]+|apps\/[^/]+\/patches\/[^/]+\/[^/]+\/artifacts\/[^/]+\/[^/]+)$/;
+const isUploadPath = (path: string) => STREAMED_BODY_PATH.test(path);
 
 const defaultDenyV1 = createMiddleware<AppEnv>((c, next) =>
   PUBLIC_V1_PATHS.has(c.req.path) ? next() : requireAuth(c, next),
@@ -92,6 +93,7 @@ export function createApp() {
     apiKeyRoutes,
     appRoutes,
     uploadRoutes,
+    multipartUploadRoutes,
     releaseRoutes,
     codeSigningRoutes,
     patchRoutes,

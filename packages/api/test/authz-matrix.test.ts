@@ -192,6 +192,7 @@ async function buildWorld(caller: Caller): Promise<World> {
       releaseId: release.id,
       releaseVersion: '1.0.0+1',
       number: '1',
+      partNumber: '1',
       platform: 'android',
       arch: 'x86_64',
     },

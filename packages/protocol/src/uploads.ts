@@ -117,3 +117,33 @@ export const PromoteReleaseBody = z
   })
   .strict();
 export type PromoteReleaseBody = z.input<typeof PromoteReleaseBody>;
+
+/** Starts an upload over 100 MB: the package then arrives in parts (R2 multipart upload). */
+export const StartMultipartBody = z.object({
+  appVersion: UploadQuery.shape.appVersion,
+  description: UploadQuery.shape.description,
+  mandatory: z.boolean().optional(),
+  rollout: z.number().int().min(1).max(100).optional(),
+  size: z
+    .number()
+    .int()
+    .min(1)
+    .max(1024 * 1024 * 1024)
+    .describe('the whole package, in bytes'),
+  sha256: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/)
+    .optional()
+    .describe('refused unless the package matches'),
+});
+export const MultipartStartedJson = z.object({
+  job: UploadJobJson,
+  partSize: z.number().int().describe('bytes per part; every part but the last must be this size'),
+  parts: z.number().int(),
+});
+export const UploadedPartJson = z.object({ partNumber: z.number().int(), etag: z.string() });
+export const CompleteMultipartBody = z.object({
+  parts: z.array(UploadedPartJson).min(1).max(10_000),
+});
+export type MultipartStartedJson = z.infer<typeof MultipartStartedJson>;
+export type UploadedPartJson = z.infer<typeof UploadedPartJson>;

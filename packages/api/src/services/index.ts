@@ -10,6 +10,7 @@ import { GitHubAuthService } from './github';
 import { HealthService } from './health';
 import { InvitationService } from './invitations';
 import { MemberService } from './members';
+import { MultipartUploadService } from './multipart-uploads';
 import { OrgService } from './orgs';
 import { PatchService } from './patches';
 import { PurgeService } from './purge';
@@ -78,6 +79,9 @@ export class Services {
   }
   get members() {
     return this.once('members', MemberService);
+  }
+  get multipartUploads() {
+    return this.once('multipartUploads', MultipartUploadService);
   }
   get orgs() {
     return this.once('orgs', OrgService);

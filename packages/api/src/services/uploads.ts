@@ -36,6 +36,8 @@ export const ReleaseOptions = z.object({
   description: z.string().optional(),
   mandatory: z.boolean().optional(),
   rollout: z.number().int().min(1).max(100).optional(),
+  /** A multipart upload in progress: R2's upload id for `pending/{jobId}/bundle`. */
+  multipartUploadId: z.string().optional(),
 });
 export type ReleaseOptions = z.infer<typeof ReleaseOptions>;
 
@@ -48,12 +50,20 @@ const QUEUE_BY_PLAN: Record<
   free: { priority: 2, binding: 'UPLOAD_QUEUE_P2' },
 };
 
+const QUEUE_BY_PRIORITY = [QUEUE_BY_PLAN.enterprise, QUEUE_BY_PLAN.pro, QUEUE_BY_PLAN.free];
+
 const Ref = z.object({
   orgId: z.string().min(1).max(64),
   appId: z.string().min(1).max(64),
   channelId: z.string().min(1).max(64),
 });
 // The query's parsed form: the route has turned "true"/"25" into a boolean and a number.
+const PrepareInput = Ref.extend({
+  appVersion: UploadQuery.shape.appVersion,
+  description: UploadQuery.shape.description,
+  mandatory: z.boolean().optional(),
+  rollout: z.number().int().min(1).max(100).optional(),
+});
 const AcceptInput = Ref.extend({
   appVersion: UploadQuery.shape.appVersion,
   description: UploadQuery.shape.description,
@@ -74,112 +84,156 @@ export const pendingKeyOf = (jobId: string) => `pending/${jobId}/bundle`;
  * buffered), the job row and its audit row commit together once the bytes are safely stored,
  * and the plan's queue gets the message. A failed or refused upload leaves no row and no object.
  */
+type Prepared = Awaited<ReturnType<UploadService['prepare']>>;
+
 export class UploadService extends BaseService {
-  private readonly apps = new AppService(this.env);
+  protected readonly apps = new AppService(this.env);
 
   async accept(
     actor: Actor,
     input: z.input<typeof AcceptInput>,
     body: ReadableStream<Uint8Array>,
   ): Promise<UploadJob> {
-    const { orgId, appId, channelId, contentLength, declaredHash, ...query } =
-      AcceptInput.parse(input);
+    const { contentLength, declaredHash, ...rest } = AcceptInput.parse(input);
+    if (contentLength === 0) throw new AppError('BAD_REQUEST', 'The upload is empty');
+    if (contentLength > MAX_UPLOAD_BYTES) {
+      throw new AppError(
+        'PAYLOAD_TOO_LARGE',
+        `A package may be at most ${MAX_UPLOAD_BYTES} bytes in one request; use a multipart upload`,
+      );
+    }
+    const prepared = await this.prepare(actor, rest);
+    try {
+      // FixedLengthStream gives R2 the length it needs and fails if the body is short or long.
+      await this.env.BUNDLES.put(
+        prepared.pendingKey,
+        body.pipeThrough(new FixedLengthStream(contentLength)),
+        { customMetadata: prepared.metadata },
+      );
+    } catch (error) {
+      await this.abandon(prepared);
+      this.logger.warn('Upload body did not arrive whole', { jobId: prepared.jobId, error });
+      throw new AppError('BAD_REQUEST', 'The body did not match its Content-Length');
+    }
+    const job = await this.record(actor, prepared, contentLength, declaredHash ?? null);
+    return this.enqueue(actor, job);
+  }
+
+  /** Everything an upload needs before its bytes arrive: rights, rules, ids and the queue. */
+  protected async prepare(actor: Actor, input: z.input<typeof PrepareInput>) {
+    const { orgId, appId, channelId, ...query } = PrepareInput.parse(input);
     const access = await this.authorize(actor, orgId, 'release.create');
     assertAppInScope(access, appId);
     assertAppVersionRange(query.appVersion);
-    if (contentLength === 0) throw new AppError('BAD_REQUEST', 'The upload is empty');
-    if (contentLength > MAX_UPLOAD_BYTES) {
-      throw new AppError('PAYLOAD_TOO_LARGE', `A package may be at most ${MAX_UPLOAD_BYTES} bytes`);
-    }
     const channel = await this.apps.findOwnedChannel(orgId, appId, channelId);
     const [latest] = await recentReleases(this.getReadDb('fresh'), channel.id, 1);
     refuseUnfinishedRollout(latest);
     const active = await this.claimActiveSlot(actor);
-
     const jobId = newId('uploadJob');
-    const releaseId = newId('release');
-    const pendingKey = pendingKeyOf(jobId);
-    const plan = await this.planOf(orgId);
-    const queue = QUEUE_BY_PLAN[plan];
     const options: ReleaseOptions = {
       appVersion: query.appVersion,
       ...(query.description !== undefined ? { description: query.description } : {}),
       ...(query.mandatory !== undefined ? { mandatory: query.mandatory } : {}),
       ...(query.rollout !== undefined ? { rollout: query.rollout } : {}),
     };
-    try {
-      // FixedLengthStream gives R2 the length it needs and fails if the body is short or long.
-      await this.env.BUNDLES.put(
-        pendingKey,
-        body.pipeThrough(new FixedLengthStream(contentLength)),
-        {
-          customMetadata: { jobId, orgId, appId },
-        },
-      );
-    } catch (error) {
-      await Promise.all([this.env.BUNDLES.delete(pendingKey), active.release()]);
-      this.logger.warn('Upload body did not arrive whole', { jobId, error });
-      throw new AppError('BAD_REQUEST', 'The body did not match its Content-Length');
-    }
+    return {
+      orgId,
+      appId,
+      channelId: channel.id,
+      userId: access.userId,
+      jobId,
+      releaseId: newId('release'),
+      pendingKey: pendingKeyOf(jobId),
+      priority: QUEUE_BY_PLAN[await this.planOf(orgId)].priority,
+      options,
+      metadata: { jobId, orgId, appId },
+      active,
+    };
+  }
 
-    const userId = access.userId;
-    let committed: UploadJob;
+  /** The job row and its audit row, in one batch, once the bytes (or the upload) exist. */
+  protected async record(
+    actor: Actor,
+    p: Prepared,
+    size: number,
+    declaredHash: string | null,
+    extra: Partial<ReleaseOptions> = {},
+  ): Promise<UploadJob> {
+    const options = { ...p.options, ...extra };
     try {
       const [[job]] = await this.database.batch([
         this.database
           .insert(uploadJobs)
           .values({
-            id: jobId,
-            orgId,
-            appId,
-            channelId: channel.id,
-            releaseId,
-            userId,
-            priority: queue.priority,
-            pendingKey,
-            size: contentLength,
-            declaredHash: declaredHash ?? null,
+            id: p.jobId,
+            orgId: p.orgId,
+            appId: p.appId,
+            channelId: p.channelId,
+            releaseId: p.releaseId,
+            userId: p.userId,
+            priority: p.priority,
+            pendingKey: p.pendingKey,
+            size,
+            declaredHash,
             options,
           })
           .returning(),
         this.audit(actor, {
-          orgId,
+          orgId: p.orgId,
           action: 'upload.create',
           resourceType: 'upload_job',
-          resourceId: jobId,
-          after: { appId, channelId: channel.id, releaseId, size: contentLength, ...options },
+          resourceId: p.jobId,
+          after: {
+            appId: p.appId,
+            channelId: p.channelId,
+            releaseId: p.releaseId,
+            size,
+            ...p.options,
+          },
         }),
       ]);
       if (!job) throw new AppError('INTERNAL', 'Upload wrote no job');
-      committed = job;
+      return job;
     } catch (error) {
-      await Promise.all([this.env.BUNDLES.delete(pendingKey), active.release()]);
-      this.handleDatabaseError(error, 'acceptUpload');
+      await this.abandon(p);
+      this.handleDatabaseError(error, 'recordUpload');
     }
+  }
+
+  /** Hands a recorded job whose bytes are in `pending/` to its plan's queue. */
+  protected async enqueue(actor: Actor, job: UploadJob): Promise<UploadJob> {
     const message: UploadMessage = {
-      jobId,
-      orgId,
-      userId,
+      jobId: job.id,
+      orgId: job.orgId,
+      userId: job.userId,
       apiKeyId: actor.kind === 'api_key' ? actor.apiKeyId : null,
-      appId,
-      channelId: channel.id,
-      releaseId,
-      pendingKey,
+      appId: job.appId,
+      channelId: job.channelId,
+      releaseId: job.releaseId ?? '',
+      pendingKey: job.pendingKey,
       timestamp: new Date().toISOString(),
     };
+    const queue = QUEUE_BY_PRIORITY[job.priority] ?? QUEUE_BY_PLAN.free;
     try {
-      await reportUpload(this.env, this.database, jobId, { status: 'pending', progress: 0 });
+      await reportUpload(this.env, this.database, job.id, { status: 'pending', progress: 0 });
       await this.env[queue.binding].send(message);
-      return committed;
+      return job;
     } catch (error) {
       // The job row exists: fail it (watchers and the audit trail see why) rather than orphan it.
-      await reportUpload(this.env, this.database, jobId, {
+      await reportUpload(this.env, this.database, job.id, {
         status: 'failed',
         error: 'The upload could not be queued; upload it again',
       }).catch(() => undefined);
-      await Promise.all([this.env.BUNDLES.delete(pendingKey), active.release()]);
+      await Promise.all([
+        this.env.BUNDLES.delete(job.pendingKey),
+        releaseActiveSlot(this.env.RATE_LIMITS, activeUploadsKey(message.userId, message.apiKeyId)),
+      ]);
       this.handleDatabaseError(error, 'queueUpload');
     }
+  }
+
+  private async abandon(p: Prepared) {
+    await Promise.all([this.env.BUNDLES.delete(p.pendingKey), p.active.release()]);
   }
 
   async get(actor: Actor, input: z.input<typeof JobRef>): Promise<UploadJob> {

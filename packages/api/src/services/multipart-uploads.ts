@@ -1,4 +1,3 @@
-import { UploadQuery } from '@skypatch/protocol';
 import { and, eq } from 'drizzle-orm';
 import { z } from 'zod';
 import { type UploadJob, uploadJobs } from '../db/schema';
@@ -6,7 +5,13 @@ import { AppError } from '../lib/errors';
 import type { Actor } from './actor';
 import { assertAppInScope } from './apps';
 import { reportUpload } from './upload-status';
-import { activeUploadsKey, ReleaseOptions, releaseActiveSlot, UploadService } from './uploads';
+import {
+  activeUploadsKey,
+  PrepareInput,
+  ReleaseOptions,
+  releaseActiveSlot,
+  UploadService,
+} from './uploads';
 
 /** The largest package a multipart upload takes; R2 allows far more, the consumer not. */
 export const MAX_MULTIPART_BYTES = 1024 * 1024 * 1024;
@@ -15,14 +20,7 @@ export const PART_BYTES = 10 * 1024 * 1024;
 const MIN_PART_BYTES = 5 * 1024 * 1024;
 
 const Id = z.string().min(1).max(64);
-const StartInput = z.object({
-  orgId: Id,
-  appId: Id,
-  channelId: Id,
-  appVersion: UploadQuery.shape.appVersion,
-  description: UploadQuery.shape.description,
-  mandatory: z.boolean().optional(),
-  rollout: z.number().int().min(1).max(100).optional(),
+const StartInput = PrepareInput.extend({
   size: z.number().int().min(1).max(MAX_MULTIPART_BYTES),
   sha256: z
     .string()

@@ -58,17 +58,13 @@ const Ref = z.object({
   channelId: z.string().min(1).max(64),
 });
 // The query's parsed form: the route has turned "true"/"25" into a boolean and a number.
-const PrepareInput = Ref.extend({
+export const PrepareInput = Ref.extend({
   appVersion: UploadQuery.shape.appVersion,
   description: UploadQuery.shape.description,
   mandatory: z.boolean().optional(),
   rollout: z.number().int().min(1).max(100).optional(),
 });
-const AcceptInput = Ref.extend({
-  appVersion: UploadQuery.shape.appVersion,
-  description: UploadQuery.shape.description,
-  mandatory: z.boolean().optional(),
-  rollout: z.number().int().min(1).max(100).optional(),
+const AcceptInput = PrepareInput.extend({
   contentLength: z.number().int().min(0),
   declaredHash: z
     .string()
@@ -79,13 +75,13 @@ const JobRef = z.object({ orgId: z.string().min(1).max(64), jobId: z.string().mi
 
 export const pendingKeyOf = (jobId: string) => `pending/${jobId}/bundle`;
 
+type Prepared = Awaited<ReturnType<UploadService['prepare']>>;
+
 /**
  * Seed 002's intake: `client → API → R2 pending/ → Queue`. The body streams into R2 (never
  * buffered), the job row and its audit row commit together once the bytes are safely stored,
  * and the plan's queue gets the message. A failed or refused upload leaves no row and no object.
  */
-type Prepared = Awaited<ReturnType<UploadService['prepare']>>;
-
 export class UploadService extends BaseService {
   protected readonly apps = new AppService(this.env);
 

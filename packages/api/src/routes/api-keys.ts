@@ -1,4 +1,3 @@
-import { z } from '@hono/zod-openapi';
 import {
   ApiKeyJson,
   ApiKeyPageJson,
@@ -17,7 +16,7 @@ import {
   jsonResponse,
   toPageJson,
 } from './openapi';
-import { OrgParams } from './orgs';
+import { IdParam, OrgParams } from './params';
 
 /** Field by field: a column added to api_keys later (a hash, say) cannot leak through here. */
 function toApiKeyJson(key: ApiKey) {
@@ -75,7 +74,7 @@ const revokeKey = defineRoute(
     tags,
     operationId: 'revokeApiKey',
     summary: 'Revoke an API key; it fails from the next request on',
-    request: { params: OrgParams.extend({ keyId: z.string().min(1).max(64) }) },
+    request: { params: OrgParams.extend({ keyId: IdParam }) },
     responses: { 200: jsonResponse(ApiKeyJson, 'The revoked key'), ...errorResponses },
   },
 );

@@ -1,4 +1,3 @@
-import { z } from '@hono/zod-openapi';
 import {
   AppJson,
   AppPageJson,
@@ -24,10 +23,7 @@ import {
   noContent,
   toPageJson,
 } from './openapi';
-import { OrgParams } from './orgs';
-
-const AppParams = OrgParams.extend({ appId: z.string().min(1).max(64) });
-const ChannelParams = AppParams.extend({ channelId: z.string().min(1).max(64) });
+import { AppParams, ChannelParams, OrgParams } from './params';
 
 export function toAppJson(app: App) {
   return {

@@ -8,7 +8,7 @@ import {
   jsonResponse,
   toPageJson,
 } from './openapi';
-import { OrgParams } from './orgs';
+import { OrgParams } from './params';
 
 function toAuditLogJson(row: AuditLog) {
   return {

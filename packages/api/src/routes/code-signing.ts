@@ -1,4 +1,3 @@
-import { z } from '@hono/zod-openapi';
 import { CodeSigningJson, UploadCodeSigningBody } from '@skypatch/protocol';
 import type { CodeSigning } from '../services/code-signing';
 import {
@@ -9,9 +8,8 @@ import {
   jsonResponse,
   noContent,
 } from './openapi';
-import { OrgParams } from './orgs';
+import { AppParams } from './params';
 
-const AppParams = OrgParams.extend({ appId: z.string().min(1).max(64) });
 const path = '/v1/orgs/{orgId}/apps/{appId}/code-signing';
 const tags = ['code signing'];
 

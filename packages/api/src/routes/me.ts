@@ -10,6 +10,7 @@ import {
   jsonResponse,
   noContent,
 } from './openapi';
+import { IdParam } from './params';
 
 const tags = ['me'];
 
@@ -60,7 +61,7 @@ const revokeSession = defineRoute(
     tags,
     operationId: 'revokeMySession',
     summary: 'Sign one of my sessions out',
-    request: { params: z.object({ sessionId: z.string().min(1).max(64) }) },
+    request: { params: z.object({ sessionId: IdParam }) },
     responses: { 204: noContent('Revoked'), ...errorResponses },
   },
 );

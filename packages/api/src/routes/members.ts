@@ -1,4 +1,3 @@
-import { z } from '@hono/zod-openapi';
 import {
   AcceptedInvitationJson,
   AcceptInvitationBody,
@@ -22,10 +21,10 @@ import {
   noContent,
   toPageJson,
 } from './openapi';
-import { OrgParams } from './orgs';
+import { IdParam, OrgParams } from './params';
 
-const MemberParams = OrgParams.extend({ userId: z.string().min(1).max(64) });
-const InvitationParams = OrgParams.extend({ invitationId: z.string().min(1).max(64) });
+const MemberParams = OrgParams.extend({ userId: IdParam });
+const InvitationParams = OrgParams.extend({ invitationId: IdParam });
 
 function toMemberJson(member: Member) {
   return {

@@ -6,7 +6,6 @@ import {
   UploadedPartJson,
   UploadJobJson,
 } from '@skypatch/protocol';
-import { AppError } from '../lib/errors';
 import {
   createRouter,
   defineRoute,
@@ -14,15 +13,11 @@ import {
   jsonBody,
   jsonResponse,
   noContent,
+  streamedBody,
 } from './openapi';
-import { OrgParams } from './orgs';
+import { ChannelParams, JobParams } from './params';
 import { toUploadJobJson } from './uploads';
 
-const ChannelParams = OrgParams.extend({
-  appId: z.string().min(1).max(64),
-  channelId: z.string().min(1).max(64),
-});
-const JobParams = OrgParams.extend({ jobId: z.string().min(1).max(64) });
 const tags = ['releases'];
 
 const start = defineRoute(
@@ -101,12 +96,8 @@ export const multipartUploadRoutes = createRouter()
     );
   })
   .openapi(part, async (c) => {
-    const body = c.req.raw.body;
-    const length = c.req.header('content-length');
-    if (!body || !length || !/^\d+$/.test(length)) {
-      throw new AppError('BAD_REQUEST', 'Send the part with its Content-Length');
-    }
-    const input = { ...c.req.valid('param'), contentLength: Number(length) };
+    const { body, contentLength } = streamedBody(c.req.raw, 'The part');
+    const input = { ...c.req.valid('param'), contentLength };
     const uploaded = await c.var.services.multipartUploads.uploadPart(c.var.actor, input, body);
     return c.json({ partNumber: uploaded.partNumber, etag: uploaded.etag }, 200);
   })

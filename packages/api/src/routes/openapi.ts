@@ -2,6 +2,7 @@ import { createRoute, OpenAPIHono, type RouteConfig } from '@hono/zod-openapi';
 import { ErrorBody } from '@skypatch/protocol';
 import type { z } from 'zod';
 import type { AppEnv } from '../env';
+import { AppError } from '../lib/errors';
 import { describePolicy, enforcePolicy, type RoutePolicy } from '../middleware/auth';
 import { validationHook } from '../middleware/errors';
 
@@ -72,4 +73,28 @@ export function toPageJson<T, J>(
   map: (item: T) => J,
 ) {
   return { items: page.items.map(map), nextCursor: page.nextCursor };
+}
+
+/**
+ * A request body that streams to R2: present, of one of `types` (when given) and with a
+ * Content-Length, which R2 needs up front. Checked before the service sees anything.
+ */
+export function streamedBody(req: Request, what: string, types?: readonly string[]) {
+  const body = req.body;
+  if (!body) throw new AppError('BAD_REQUEST', `${what} is empty`);
+  const type = req.headers.get('content-type')?.split(';')[0]?.trim().toLowerCase() ?? '';
+  if (types && !types.includes(type)) {
+    throw new AppError(
+      'UNSUPPORTED_MEDIA_TYPE',
+      `Send ${what.toLowerCase()} as ${types.join(' or ')}`,
+    );
+  }
+  const length = req.headers.get('content-length');
+  if (!length || !/^\d+$/.test(length)) {
+    throw new AppError(
+      'BAD_REQUEST',
+      'Content-Length is required (chunked bodies are not accepted)',
+    );
+  }
+  return { body, contentLength: Number(length) };
 }

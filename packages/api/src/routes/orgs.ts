@@ -1,4 +1,3 @@
-import { z } from '@hono/zod-openapi';
 import {
   CreateOrgBody,
   OrgJson,
@@ -17,8 +16,7 @@ import {
   jsonResponse,
   noContent,
 } from './openapi';
-
-export const OrgParams = z.object({ orgId: z.string().min(1).max(64) });
+import { OrgParams } from './params';
 
 function toOrgJson({ org, role }: OrgWithRole) {
   return {

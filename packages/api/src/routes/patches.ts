@@ -10,7 +10,6 @@ import {
   SetPatchChannelBody,
 } from '@skypatch/protocol';
 import type { Patch } from '../db/schema';
-import { AppError } from '../lib/errors';
 import type { PatchWithArtifacts } from '../services/patches';
 import {
   createRouter,
@@ -20,10 +19,10 @@ import {
   jsonBody,
   jsonResponse,
   noContent,
+  streamedBody,
 } from './openapi';
-import { OrgParams } from './orgs';
+import { AppParams } from './params';
 
-const AppParams = OrgParams.extend({ appId: z.string().min(1).max(64) });
 const PatchParams = AppParams.extend({
   releaseVersion: ReleaseVersion,
   number: z.coerce.number().int().min(1),
@@ -147,22 +146,6 @@ const setChannel = defineRoute(
   },
 );
 
-function artifactHeaders(headers: Headers) {
-  const type = headers.get('content-type')?.split(';')[0]?.trim().toLowerCase();
-  if (type !== 'application/octet-stream') {
-    throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'Send the artifact as application/octet-stream');
-  }
-  const length = headers.get('content-length');
-  if (!length || !/^\d+$/.test(length))
-    throw new AppError('BAD_REQUEST', 'Content-Length is required');
-  const signature = headers.get('x-hash-signature');
-  return {
-    contentLength: Number(length),
-    hash: headers.get('x-patch-hash')?.toLowerCase() ?? '',
-    ...(signature ? { hashSignature: signature } : {}),
-  };
-}
-
 export const patchRoutes = createRouter()
   .openapi(listPatches, async (c) => {
     const input = { ...c.req.valid('param'), ...c.req.valid('query') };
@@ -185,9 +168,16 @@ export const patchRoutes = createRouter()
     return c.json(toPatchJson(patch), 201);
   })
   .openapi(uploadArtifact, async (c) => {
-    const body = c.req.raw.body;
-    if (!body) throw new AppError('BAD_REQUEST', 'The artifact is empty');
-    const input = { ...c.req.valid('param'), ...artifactHeaders(c.req.raw.headers) };
+    const { body, contentLength } = streamedBody(c.req.raw, 'The artifact', [
+      'application/octet-stream',
+    ]);
+    const signature = c.req.header('x-hash-signature');
+    const input = {
+      ...c.req.valid('param'),
+      contentLength,
+      hash: c.req.header('x-patch-hash')?.toLowerCase() ?? '',
+      ...(signature ? { hashSignature: signature } : {}),
+    };
     const row = await c.var.services.patches.uploadArtifact(c.var.actor, input, body);
     return c.json(toArtifactJson(row), 201);
   })

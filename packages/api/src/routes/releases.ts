@@ -1,4 +1,3 @@
-import { z } from '@hono/zod-openapi';
 import {
   PageQuery,
   PromoteReleaseBody,
@@ -17,10 +16,9 @@ import {
   jsonResponse,
   toPageJson,
 } from './openapi';
-import { OrgParams } from './orgs';
+import { AppParams, IdParam } from './params';
 
-const AppParams = OrgParams.extend({ appId: z.string().min(1).max(64) });
-const ReleaseParams = AppParams.extend({ releaseId: z.string().min(1).max(64) });
+const ReleaseParams = AppParams.extend({ releaseId: IdParam });
 
 export function toReleaseJson(release: Release) {
   return {
@@ -58,7 +56,7 @@ const listReleases = defineRoute(
     summary: "An app's release history, newest first (filter by channel)",
     request: {
       params: AppParams,
-      query: PageQuery.extend({ channelId: z.string().min(1).max(64).optional() }),
+      query: PageQuery.extend({ channelId: IdParam.optional() }),
     },
     responses: { 200: jsonResponse(ReleasePageJson, 'Newest first'), ...errorResponses },
   },

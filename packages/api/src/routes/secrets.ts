@@ -1,4 +1,3 @@
-import { z } from '@hono/zod-openapi';
 import { CreateSecretBody, PageQuery, SecretJson, SecretPageJson } from '@skypatch/protocol';
 import type { SecretSummary } from '../services/secrets';
 import {
@@ -12,7 +11,7 @@ import {
   noContent,
   toPageJson,
 } from './openapi';
-import { OrgParams } from './orgs';
+import { IdParam, OrgParams } from './params';
 
 function toSecretJson(secret: SecretSummary) {
   return {
@@ -70,7 +69,7 @@ const deleteSecret = defineRoute(
     tags,
     operationId: 'deleteSecret',
     summary: 'Delete a secret for good',
-    request: { params: OrgParams.extend({ secretId: z.string().min(1).max(64) }) },
+    request: { params: OrgParams.extend({ secretId: IdParam }) },
     responses: { 204: noContent('Deleted'), ...errorResponses },
   },
 );

@@ -3,14 +3,16 @@ import { UPLOAD_CONTENT_TYPES, UploadJobJson, UploadQuery } from '@skypatch/prot
 import type { UploadJob } from '../db/schema';
 import { AppError } from '../lib/errors';
 import { uploadStatusOf } from '../services/upload-status';
-import { createRouter, defineRoute, errorResponses, iso, isoOrNull, jsonResponse } from './openapi';
-import { OrgParams } from './orgs';
-
-const ChannelParams = OrgParams.extend({
-  appId: z.string().min(1).max(64),
-  channelId: z.string().min(1).max(64),
-});
-const JobParams = OrgParams.extend({ jobId: z.string().min(1).max(64) });
+import {
+  createRouter,
+  defineRoute,
+  errorResponses,
+  iso,
+  isoOrNull,
+  jsonResponse,
+  streamedBody,
+} from './openapi';
+import { ChannelParams, JobParams } from './params';
 
 export function toUploadJobJson(job: UploadJob) {
   return {
@@ -84,33 +86,15 @@ const watchUpload = defineRoute(
   },
 );
 
-function uploadHeaders(headers: Headers) {
-  const type = headers.get('content-type')?.split(';')[0]?.trim().toLowerCase() ?? '';
-  if (!(UPLOAD_CONTENT_TYPES as readonly string[]).includes(type)) {
-    throw new AppError(
-      'UNSUPPORTED_MEDIA_TYPE',
-      `Send the package as one of: ${UPLOAD_CONTENT_TYPES.join(', ')}`,
-    );
-  }
-  const length = headers.get('content-length');
-  if (!length || !/^\d+$/.test(length)) {
-    throw new AppError(
-      'BAD_REQUEST',
-      'Content-Length is required (chunked uploads are not accepted)',
-    );
-  }
-  const declaredHash = headers.get('x-content-sha256')?.toLowerCase();
-  return { contentLength: Number(length), ...(declaredHash ? { declaredHash } : {}) };
-}
-
 export const uploadRoutes = createRouter()
   .openapi(upload, async (c) => {
-    const body = c.req.raw.body;
-    if (!body) throw new AppError('BAD_REQUEST', 'The upload is empty');
+    const { body, contentLength } = streamedBody(c.req.raw, 'The package', UPLOAD_CONTENT_TYPES);
+    const declaredHash = c.req.header('x-content-sha256')?.toLowerCase();
     const input = {
       ...c.req.valid('param'),
       ...c.req.valid('query'),
-      ...uploadHeaders(c.req.raw.headers),
+      contentLength,
+      ...(declaredHash ? { declaredHash } : {}),
     };
     const job = await c.var.services.uploads.accept(c.var.actor, input, body);
     return c.json(toUploadJobJson(job), 202);

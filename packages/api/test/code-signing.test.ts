@@ -5,7 +5,7 @@ import { strToU8, zipSync } from 'fflate';
 import { exportPKCS8, exportSPKI, generateKeyPair, importSPKI, SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { apps, userSecrets } from '../src/db/schema';
-import { toHex } from '../src/lib/encoding';
+import { sha256Hex } from '../src/lib/crypto';
 import { codePushPackageHash } from '../src/lib/package-hash';
 import { CodeSigningService } from '../src/services/code-signing';
 import { createApiKey, createApp, createMember, createOrg, db } from './factories';
@@ -22,9 +22,6 @@ async function world() {
 }
 type World = Awaited<ReturnType<typeof world>>;
 
-const sha256 = async (bytes: Uint8Array) =>
-  toHex(new Uint8Array(await crypto.subtle.digest('SHA-256', bytes)));
-
 /** A CodePush package, signed as `code-push release-react --privateKeyPath` signs it. */
 async function signedPackage(text: string, privateKey: CryptoKey | null, contentHash?: string) {
   const files = { 'CodePush/index.android.bundle': strToU8(text) };
@@ -32,7 +29,10 @@ async function signedPackage(text: string, privateKey: CryptoKey | null, content
     contentHash ??
     (await codePushPackageHash(
       await Promise.all(
-        Object.entries(files).map(async ([path, bytes]) => ({ path, sha256: await sha256(bytes) })),
+        Object.entries(files).map(async ([path, bytes]) => ({
+          path,
+          sha256: await sha256Hex(bytes),
+        })),
       ),
     ));
   if (!privateKey) return zipSync(files);

@@ -5,15 +5,12 @@ import { strToU8, unzipSync, zipSync } from 'fflate';
 import { applyDelta } from 'fossil-delta';
 import { describe, expect, it } from 'vitest';
 import { releaseDiffs, releases } from '../src/db/schema';
-import { toHex } from '../src/lib/encoding';
+import { sha256Hex } from '../src/lib/crypto';
 import { codePushPackageHash } from '../src/lib/package-hash';
 import { createApiKey, createApp, createOrg, db } from './factories';
 import { api, request } from './request';
 
 // Diffs built by the upload consumer, checked by applying them the way clients do.
-
-const sha256 = async (bytes: Uint8Array) =>
-  toHex(new Uint8Array(await crypto.subtle.digest('SHA-256', bytes)));
 
 async function world() {
   const test = await createOrg();
@@ -98,10 +95,13 @@ describe('diffs', () => {
       if (path !== 'hotcodepush.json') applied[path] = bytes;
     expect(applied).toEqual(v2Files);
     const entries = await Promise.all(
-      Object.entries(applied).map(async ([path, bytes]) => ({ path, sha256: await sha256(bytes) })),
+      Object.entries(applied).map(async ([path, bytes]) => ({
+        path,
+        sha256: await sha256Hex(bytes),
+      })),
     );
     expect(await codePushPackageHash(entries)).toBe(v2Row?.packageHash);
-    expect(zipDiff?.hash).toBe(await sha256(await object(zipDiff?.objectKey ?? '')));
+    expect(zipDiff?.hash).toBe(await sha256Hex(await object(zipDiff?.objectKey ?? '')));
   });
 
   it('builds a fossil delta of the main bundle that reproduces it byte for byte', async () => {
@@ -111,7 +111,7 @@ describe('diffs', () => {
     const [delta] = (await diffsOf(v2)).filter((d) => d.kind === 'fossil_delta');
     const bytes = await object(delta?.objectKey ?? '');
     expect(bytes.length).toBeLessThan(bundleV2.length / 10);
-    expect(delta?.baseHash).toBe(await sha256(strToU8(bundleV1)));
+    expect(delta?.baseHash).toBe(await sha256Hex(strToU8(bundleV1)));
     expect(new TextDecoder().decode(applyDelta(strToU8(bundleV1), bytes))).toBe(bundleV2);
   });
 

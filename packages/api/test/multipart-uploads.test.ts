@@ -4,7 +4,7 @@ import { eq } from 'drizzle-orm';
 import { strToU8, zipSync } from 'fflate';
 import { describe, expect, it } from 'vitest';
 import { releases, uploadJobs } from '../src/db/schema';
-import { toHex } from '../src/lib/encoding';
+import { sha256Hex } from '../src/lib/crypto';
 import { pendingKeyOf } from '../src/services/uploads';
 import { createApiKey, createApp, createOrg, db } from './factories';
 import { api, request } from './request';
@@ -63,7 +63,7 @@ describe('multipart uploads', () => {
   it('assembles the parts in R2 and releases the package like any upload', async () => {
     const w = await world();
     const zip = bigPackage(11 * 1024 * 1024);
-    const sha256 = toHex(new Uint8Array(await crypto.subtle.digest('SHA-256', zip)));
+    const sha256 = await sha256Hex(zip);
     const started = await start(w, zip.length, { sha256 });
     expect(started).toMatchObject({ partSize: 10 * 1024 * 1024, parts: 2 });
     expect(started.job.status).toBe('pending');

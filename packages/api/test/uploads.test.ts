@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { auditLogs, channels, releases, uploadJobs } from '../src/db/schema';
 import type { UploadStatus } from '../src/durable-objects/upload-status';
 import worker from '../src/index';
+import { sha256Hex } from '../src/lib/crypto';
 import { newId } from '../src/lib/ids';
 import { backoffSeconds } from '../src/queues/uploads';
 import { cacheKeys } from '../src/services/cache';
@@ -35,11 +36,6 @@ function bundleZip(text: string, extra: Record<string, Uint8Array> = {}) {
     'CodePush/assets/logo.png': new Uint8Array([137, 80, 78, 71, 1, 2, 3]),
     ...extra,
   });
-}
-
-async function sha256Hex(bytes: Uint8Array) {
-  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
-  return [...digest].map((b) => b.toString(16).padStart(2, '0')).join('');
 }
 
 function upload(

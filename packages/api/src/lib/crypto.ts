@@ -2,8 +2,10 @@ import { toBase64Url, toHex } from './encoding';
 
 const encoder = new TextEncoder();
 
-export async function sha256Hex(text: string): Promise<string> {
-  return toHex(new Uint8Array(await crypto.subtle.digest('SHA-256', encoder.encode(text))));
+/** Lowercase hex SHA-256 of a string (as UTF-8) or of bytes. */
+export async function sha256Hex(input: string | Uint8Array): Promise<string> {
+  const bytes = typeof input === 'string' ? encoder.encode(input) : input;
+  return toHex(new Uint8Array(await crypto.subtle.digest('SHA-256', bytes)));
 }
 
 export function randomBytes(length: number): Uint8Array {

@@ -1,5 +1,6 @@
 import { strToU8, zipSync } from 'fflate';
 import { describe, expect, it } from 'vitest';
+import { sha256Hex } from './crypto';
 import { codePushPackageHash } from './package-hash';
 import { inspectPackage, PackageRejected, unsafeEntryName } from './package-inspect';
 
@@ -11,11 +12,6 @@ const streamOf = (bytes: Uint8Array, chunk = 7000) =>
       controller.close();
     },
   });
-
-async function sha256Hex(bytes: Uint8Array) {
-  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
-  return [...digest].map((b) => b.toString(16).padStart(2, '0')).join('');
-}
 
 async function rejection(bytes: Uint8Array, limits?: Parameters<typeof inspectPackage>[1]) {
   const error = await inspectPackage(streamOf(bytes), limits).catch((e: unknown) => e);

@@ -1,7 +1,7 @@
 import { strToU8, zipSync } from 'fflate';
 import { createDelta } from 'fossil-delta';
 import type { NewReleaseDiff, Release } from '../db/schema';
-import { toHex } from '../lib/encoding';
+import { sha256Hex } from '../lib/crypto';
 import { newId } from '../lib/ids';
 import { mainBundlePath, readZipFiles } from '../lib/package-files';
 import { isIgnoredEntry, isSignatureEntry } from '../lib/package-hash';
@@ -51,9 +51,6 @@ export function diffBases(recent: readonly Release[], next: NewPackage): Release
     .slice(0, MAX_DIFF_BASES);
 }
 
-const hex = async (bytes: Uint8Array) =>
-  toHex(new Uint8Array(await crypto.subtle.digest('SHA-256', bytes)));
-
 /**
  * Builds and stores the diffs from each base to the new package, returning their rows for the
  * release's D1 batch:
@@ -66,28 +63,31 @@ export async function buildDiffs(
   next: NewPackage,
   bases: readonly Release[],
 ): Promise<NewReleaseDiff[]> {
+  if (bases.length === 0) return [];
+  // The new package is read once (diffBases caps it at 20 MB) and serves every base.
+  const nextObject = await bucket.get(next.objectKey);
+  if (!nextObject) throw new Error(`The new package ${next.objectKey} is missing`);
+  const nextBytes = new Uint8Array(await nextObject.arrayBuffer());
+  const nextFiles =
+    next.inspected.kind === 'zip' ? await readZipFiles(streamOf(nextBytes), () => true) : null;
+  const nextBundlePath = nextFiles ? mainBundlePath(next.inspected.entries) : null;
+  const nextBundle = !nextFiles
+    ? nextBytes
+    : nextBundlePath
+      ? nextFiles.get(nextBundlePath)
+      : undefined;
+
   const rows: NewReleaseDiff[] = [];
-  const nextBundlePath =
-    next.inspected.kind === 'zip' ? mainBundlePath(next.inspected.entries) : null;
-  let nextBundle: Uint8Array | null = null;
   for (const base of bases) {
     const baseObject = await bucket.get(base.bundleUrl);
     if (!baseObject) continue; // a purged or missing base: devices on it get the full package
     const baseBytes = new Uint8Array(await baseObject.arrayBuffer());
     const baseInspected = await inspectPackage(streamOf(baseBytes));
 
-    if (next.inspected.kind === 'zip' && baseInspected.kind === 'zip') {
-      const zip = await codePushDiff(bucket, next, baseInspected);
-      rows.push(
-        await store(
-          bucket,
-          next,
-          base,
-          'codepush_zip',
-          zip,
-          base.packageHash ?? baseInspected.packageHash,
-        ),
-      );
+    if (nextFiles && baseInspected.kind === 'zip') {
+      const zip = codePushDiff(next.inspected, nextFiles, baseInspected);
+      const baseHash = base.packageHash ?? baseInspected.packageHash;
+      rows.push(await store(bucket, next, base, 'codepush_zip', zip, baseHash));
     }
 
     const basePath = baseInspected.kind === 'zip' ? mainBundlePath(baseInspected.entries) : null;
@@ -97,7 +97,6 @@ export async function buildDiffs(
         : basePath
           ? (await readZipFiles(streamOf(baseBytes), (p) => p === basePath)).get(basePath)
           : undefined;
-    nextBundle ??= await readMainBundle(bucket, next, nextBundlePath);
     if (
       baseBundle &&
       nextBundle &&
@@ -105,37 +104,36 @@ export async function buildDiffs(
       nextBundle.length <= MAX_DELTA_BUNDLE_BYTES
     ) {
       const delta = createDelta(baseBundle, nextBundle);
-      rows.push(await store(bucket, next, base, 'fossil_delta', delta, await hex(baseBundle)));
+      rows.push(
+        await store(bucket, next, base, 'fossil_delta', delta, await sha256Hex(baseBundle)),
+      );
     }
   }
   return rows;
 }
 
-async function codePushDiff(bucket: R2Bucket, next: NewPackage, base: InspectedPackage) {
+/** CodePush's diff zip from `base` to the new package, whose files are at hand. */
+function codePushDiff(
+  next: InspectedPackage,
+  nextFiles: ReadonlyMap<string, Uint8Array>,
+  base: InspectedPackage,
+) {
   const counted = (path: string) => !isIgnoredEntry(path) && !isSignatureEntry(path);
   const before = new Map(
     base.entries.filter((e) => counted(e.path)).map((e) => [e.path, e.sha256]),
   );
-  const after = new Set(next.inspected.entries.map((e) => e.path));
-  const changed = new Set(
-    next.inspected.entries.filter((e) => before.get(e.path) !== e.sha256).map((e) => e.path),
-  );
+  const after = new Set(next.entries.map((e) => e.path));
+  const changed = next.entries.filter((e) => before.get(e.path) !== e.sha256).map((e) => e.path);
   const deletedFiles = [...before.keys()].filter((path) => !after.has(path)).sort();
-  const object = await bucket.get(next.objectKey);
-  if (!object) throw new Error(`The new package ${next.objectKey} is missing`);
-  const files = await readZipFiles(object.body, (path) => changed.has(path));
-  return zipSync({
+  const files: Record<string, Uint8Array> = {
     'hotcodepush.json': strToU8(JSON.stringify({ deletedFiles })),
-    ...Object.fromEntries(files),
-  });
-}
-
-async function readMainBundle(bucket: R2Bucket, next: NewPackage, path: string | null) {
-  const object = await bucket.get(next.objectKey);
-  if (!object) throw new Error(`The new package ${next.objectKey} is missing`);
-  if (next.inspected.kind === 'file') return new Uint8Array(await object.arrayBuffer());
-  if (!path) return null;
-  return (await readZipFiles(object.body, (p) => p === path)).get(path) ?? null;
+  };
+  for (const path of changed) {
+    const bytes = nextFiles.get(path);
+    if (!bytes) throw new Error(`Entry ${path} of the new package was not read`);
+    files[path] = bytes;
+  }
+  return zipSync(files);
 }
 
 async function store(
@@ -156,7 +154,7 @@ async function store(
     baseHash,
     objectKey,
     size: bytes.length,
-    hash: await hex(bytes),
+    hash: await sha256Hex(bytes),
   };
 }
 

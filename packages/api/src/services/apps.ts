@@ -14,7 +14,7 @@ import { PageInput, toPage } from '../lib/pagination';
 import type { Actor } from './actor';
 import { BaseService, isGuardFailure, isUniqueViolation } from './base';
 import { bumpChannelVersion, cacheKeys, publishCacheChanges } from './cache';
-import type { OrgAccess } from './permissions';
+import type { OrgAccess, Permission } from './permissions';
 import { isRestorable } from './soft-delete';
 
 const Id = z.string().min(1).max(64);
@@ -105,7 +105,15 @@ export class AppService extends BaseService {
 
   async get(actor: Actor, input: z.input<typeof AppRef>): Promise<App> {
     const { orgId, appId } = AppRef.parse(input);
-    const access = await this.authorize(actor, orgId, 'org.read');
+    return this.authorizedApp(actor, orgId, appId, 'org.read');
+  }
+
+  /**
+   * The app, if `actor` may use `permission` on it: org access, an app-scoped key's one app,
+   * and the app's own org and liveness, in that order. Every app-level service starts here.
+   */
+  async authorizedApp(actor: Actor, orgId: string, appId: string, permission: Permission) {
+    const access = await this.authorize(actor, orgId, permission);
     assertAppInScope(access, appId);
     return this.findOwnedApp(orgId, appId);
   }
@@ -193,9 +201,7 @@ export class AppService extends BaseService {
 
   async listChannels(actor: Actor, input: z.input<typeof AppRef>): Promise<Channel[]> {
     const { orgId, appId } = AppRef.parse(input);
-    const access = await this.authorize(actor, orgId, 'org.read');
-    assertAppInScope(access, appId);
-    const app = await this.findOwnedApp(orgId, appId);
+    const app = await this.authorizedApp(actor, orgId, appId, 'org.read');
     return this.listChannelRows(app.id);
   }
 

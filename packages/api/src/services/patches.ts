@@ -12,7 +12,7 @@ import { type Patch, type PatchChannel, patchChannels, patches } from '../db/sch
 import { AppError } from '../lib/errors';
 import { concat } from '../lib/package-files';
 import type { Actor } from './actor';
-import { AppService, assertAppInScope } from './apps';
+import { AppService } from './apps';
 import { BaseService, isUniqueViolation } from './base';
 import { cacheKeys } from './cache';
 import { codeSigningOf } from './code-signing';
@@ -64,7 +64,7 @@ export class PatchService extends BaseService {
   async reserve(actor: Actor, input: z.input<typeof CreatePatchBody> & z.input<typeof AppRef>) {
     const ref = AppRef.parse(input);
     const { releaseVersion, channel } = CreatePatchBody.parse(input);
-    const app = await this.authorizedApp(actor, ref, 'release.create');
+    const app = await this.apps.authorizedApp(actor, ref.orgId, ref.appId, 'release.create');
     // max over both tables: a reserved number with no artifact yet is still taken.
     const next = sqlNextNumber(app.id, releaseVersion);
     for (let attempt = 0; attempt < 3; attempt++) {
@@ -101,7 +101,7 @@ export class PatchService extends BaseService {
   ) {
     const { hash, hashSignature, contentLength, platform, arch, ...ref } =
       ArtifactInput.parse(input);
-    const app = await this.authorizedApp(actor, ref, 'release.create');
+    const app = await this.apps.authorizedApp(actor, ref.orgId, ref.appId, 'release.create');
     const reserved = await this.findReserved(app.id, ref.releaseVersion, ref.number);
     const signing = codeSigningOf(app);
     // Only the team's own key demands signed uploads: with a generated one, nobody else can sign.
@@ -180,7 +180,7 @@ export class PatchService extends BaseService {
   /** Rollback (`active = 0`) or roll forward (`active = 1`) of every arch row of a number. */
   async setActive(actor: Actor, input: z.input<typeof PatchRef>, active: boolean): Promise<void> {
     const ref = PatchRef.parse(input);
-    const app = await this.authorizedApp(actor, ref, 'release.rollback');
+    const app = await this.apps.authorizedApp(actor, ref.orgId, ref.appId, 'release.rollback');
     const rows = await this.artifactsOf(app.id, ref.releaseVersion, ref.number);
     if (rows.length === 0)
       throw new AppError('NOT_FOUND', 'No such patch, or it has no artifact yet');
@@ -212,7 +212,7 @@ export class PatchService extends BaseService {
   ) {
     const ref = PatchRef.parse(input);
     const { channel } = SetPatchChannelBody.parse(input);
-    const app = await this.authorizedApp(actor, ref, 'release.rollout');
+    const app = await this.apps.authorizedApp(actor, ref.orgId, ref.appId, 'release.rollout');
     const reserved = await this.findReserved(app.id, ref.releaseVersion, ref.number);
     await this.database.batch([
       this.database
@@ -240,7 +240,7 @@ export class PatchService extends BaseService {
 
   async list(actor: Actor, input: z.input<typeof AppRef> & { releaseVersion: string }) {
     const ref = AppRef.extend({ releaseVersion: ReleaseVersion }).parse(input);
-    const app = await this.authorizedApp(actor, ref, 'org.read');
+    const app = await this.apps.authorizedApp(actor, ref.orgId, ref.appId, 'org.read');
     const db = this.getReadDb('fresh');
     const [numbers, artifacts] = await Promise.all([
       db
@@ -270,16 +270,6 @@ export class PatchService extends BaseService {
         createdAt: n.createdAt,
       };
     });
-  }
-
-  private async authorizedApp(
-    actor: Actor,
-    ref: z.infer<typeof AppRef>,
-    permission: Parameters<BaseService['authorize']>[2],
-  ) {
-    const access = await this.authorize(actor, ref.orgId, permission);
-    assertAppInScope(access, ref.appId);
-    return this.apps.findOwnedApp(ref.orgId, ref.appId);
   }
 
   private async findReserved(

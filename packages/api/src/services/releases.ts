@@ -34,9 +34,7 @@ export class ReleaseService extends BaseService {
 
   async list(actor: Actor, input: z.input<typeof ListInput>) {
     const { orgId, appId, channelId, cursor, limit } = ListInput.parse(input);
-    const access = await this.authorize(actor, orgId, 'org.read');
-    assertAppInScope(access, appId);
-    const app = await this.apps.findOwnedApp(orgId, appId);
+    const app = await this.apps.authorizedApp(actor, orgId, appId, 'org.read');
     const rows = await this.getReadDb('fresh')
       .select()
       .from(releases)

@@ -10,6 +10,7 @@ import { codePushPackageHash } from '../src/lib/package-hash';
 import { CodeSigningService } from '../src/services/code-signing';
 import { createApiKey, createApp, createMember, createOrg, db } from './factories';
 import { api, request } from './request';
+import { settledUpload } from './uploads-settle';
 
 // Per-app code signing: keys the server generates or is given, and signed CodePush uploads.
 
@@ -50,15 +51,7 @@ async function uploadAndSettle(w: World, body: Uint8Array): Promise<UploadJobJso
     { key: w.key.secret, raw: body, headers: { 'content-type': 'application/zip' } },
   );
   expect(res.status, res.text).toBe(202);
-  const id = UploadJobJson.parse(res.body).id;
-  for (let i = 0; i < 100; i++) {
-    const job = UploadJobJson.parse(
-      (await w.as.get(`/v1/orgs/${w.test.org.id}/uploads/${id}`)).body,
-    );
-    if (job.status === 'complete' || job.status === 'failed') return job;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error('never settled');
+  return settledUpload(w.key.secret, w.test.org.id, UploadJobJson.parse(res.body).id);
 }
 
 describe('code-signing keys', () => {

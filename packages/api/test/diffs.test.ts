@@ -8,7 +8,8 @@ import { releaseDiffs, releases } from '../src/db/schema';
 import { sha256Hex } from '../src/lib/crypto';
 import { codePushPackageHash } from '../src/lib/package-hash';
 import { createApiKey, createApp, createOrg, db } from './factories';
-import { api, request } from './request';
+import { request } from './request';
+import { settledUpload } from './uploads-settle';
 
 // Diffs built by the upload consumer, checked by applying them the way clients do.
 
@@ -30,16 +31,9 @@ async function release(
     { key: w.key.secret, raw: body, headers: { 'content-type': type } },
   );
   expect(res.status, res.text).toBe(202);
-  const jobId = UploadJobJson.parse(res.body).id;
-  for (let i = 0; i < 100; i++) {
-    const job = UploadJobJson.parse(
-      (await api(w.key.secret).get(`/v1/orgs/${w.test.org.id}/uploads/${jobId}`)).body,
-    );
-    if (job.status === 'complete' && job.releaseId) return job.releaseId;
-    if (job.status === 'failed') throw new Error(job.error ?? 'failed');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error('never settled');
+  const job = await settledUpload(w.key.secret, w.test.org.id, UploadJobJson.parse(res.body).id);
+  if (job.status !== 'complete' || !job.releaseId) throw new Error(job.error ?? 'failed');
+  return job.releaseId;
 }
 
 async function diffsOf(releaseId: string) {

@@ -1,5 +1,5 @@
 import { env } from 'cloudflare:workers';
-import { MultipartStartedJson, UploadedPartJson, UploadJobJson } from '@skypatch/protocol';
+import { MultipartStartedJson, UploadedPartJson, type UploadJobJson } from '@skypatch/protocol';
 import { eq } from 'drizzle-orm';
 import { strToU8, zipSync } from 'fflate';
 import { describe, expect, it } from 'vitest';
@@ -8,6 +8,7 @@ import { sha256Hex } from '../src/lib/crypto';
 import { pendingKeyOf } from '../src/services/uploads';
 import { createApiKey, createApp, createOrg, db } from './factories';
 import { api, request } from './request';
+import { settledUpload } from './uploads-settle';
 
 // Packages over one request's limit, in parts through R2's multipart upload.
 
@@ -50,14 +51,7 @@ function putPart(w: World, jobId: string, partNumber: number, bytes: Uint8Array)
   });
 }
 
-async function settled(w: World, jobId: string) {
-  for (let i = 0; i < 100; i++) {
-    const job = UploadJobJson.parse((await w.as.get(`${w.base}/uploads/${jobId}`)).body);
-    if (job.status === 'complete' || job.status === 'failed') return job;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error('never settled');
-}
+const settled = (w: World, jobId: string) => settledUpload(w.key.secret, w.test.org.id, jobId);
 
 describe('multipart uploads', () => {
   it('assembles the parts in R2 and releases the package like any upload', async () => {

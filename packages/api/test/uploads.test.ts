@@ -16,6 +16,7 @@ import { uploadStatusOf } from '../src/services/upload-status';
 import { pendingKeyOf, type UploadMessage } from '../src/services/uploads';
 import { createApiKey, createApp, createMember, createOrg, createRelease, db } from './factories';
 import { api, request } from './request';
+import { settledUpload } from './uploads-settle';
 
 // Seed 002's data flow end to end in the Workers runtime: API → R2 pending/ → Queue → consumer →
 // R2 final → D1, with progress in UploadStatusDO. The test runtime delivers queue messages to
@@ -55,15 +56,7 @@ function upload(
 }
 
 /** Polls the job until the queue consumer has finished with it. */
-async function settled(w: World, jobId: string): Promise<UploadJobJson> {
-  for (let i = 0; i < 100; i++) {
-    const res = await api(w.key.secret).get<UploadJobJson>(`${w.base}/uploads/${jobId}`);
-    const job = UploadJobJson.parse(res.body);
-    if (job.status === 'complete' || job.status === 'failed') return job;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`upload ${jobId} never settled`);
-}
+const settled = (w: World, jobId: string) => settledUpload(w.key.secret, w.test.org.id, jobId);
 
 async function releaseRows(channelId: string) {
   return db().select().from(releases).where(eq(releases.channelId, channelId));

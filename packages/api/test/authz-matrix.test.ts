@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { PUBLIC_V1_PATHS } from '../src/app';
 import type { Role } from '../src/db/schema';
 import { invitations, patchChannels, patches, uploadJobs, userSecrets } from '../src/db/schema';
+import { createCodeSigningCertificate } from '../src/lib/code-signing-certificate';
 import { newId } from '../src/lib/ids';
 import { PERMISSIONS, type Permission, roleAtLeast } from '../src/services/permissions';
 import {
@@ -208,14 +209,21 @@ function fillPath(path: string, params: Record<string, string>): string {
 }
 
 const operations = await publishedOperations();
-// One public key for every world: the code-signing routes need an app that has one.
+// One public key and its certificate for every world: the code-signing routes need an app
+// that has them.
 const signingKey = await generateKeyPair('RS256', { modulusLength: 2048, extractable: true });
+const signingPublicKeyPem = await exportSPKI(signingKey.publicKey);
 const codeSigning = {
   keyId: 'matrix',
-  publicKeyPem: await exportSPKI(signingKey.publicKey),
+  publicKeyPem: signingPublicKeyPem,
   secretId: null,
   source: 'uploaded',
   createdAt: new Date().toISOString(),
+  certificatePem: await createCodeSigningCertificate({
+    publicKeyPem: signingPublicKeyPem,
+    privateKey: signingKey.privateKey,
+    commonName: 'matrix',
+  }),
 };
 const guarded = operations.filter((op) => op.policy !== 'public');
 

@@ -98,12 +98,28 @@ export type CreatedAppJson = z.infer<typeof CreatedAppJson>;
 export type ChannelListJson = z.infer<typeof ChannelListJson>;
 export type AppPageJson = z.infer<typeof AppPageJson>;
 
+/** The X.509 certificate of an app's code-signing key, as Expo builds embed it. */
+export const CodeSigningCertificateJson = z.object({
+  notBefore: Timestamp,
+  notAfter: Timestamp,
+  serialNumber: z.string().describe('hex'),
+});
+export type CodeSigningCertificateJson = z.infer<typeof CodeSigningCertificateJson>;
+
 /** An app's code-signing key: the public half, and whether the server holds the private one. */
 export const CodeSigningJson = z.object({
-  keyId: z.string(),
+  keyId: z
+    .string()
+    .describe(
+      "Expo builds: the keyid of updates.codeSigningMetadata ({ keyid, alg: 'rsa-v1_5-sha256' })",
+    ),
   publicKeyPem: z.string().describe('SPKI PEM: put it in the app (CodePushPublicKey)'),
   source: z.enum(['generated', 'uploaded']),
   holdsPrivateKey: z.boolean(),
+  certificate: CodeSigningCertificateJson.nullable().describe(
+    'The X.509 certificate Expo builds embed (updates.codeSigningCertificate); download it from ' +
+      '…/code-signing/certificate. Null when a public key was uploaded without one.',
+  ),
   createdAt: Timestamp,
 });
 export type CodeSigningJson = z.infer<typeof CodeSigningJson>;
@@ -116,5 +132,14 @@ export const UploadCodeSigningBody = z.object({
     .max(20_000)
     .optional()
     .describe('PKCS#8 PEM; stored AES-GCM encrypted, only to sign responses server-side'),
+  certificatePem: z
+    .string()
+    .min(100)
+    .max(20_000)
+    .optional()
+    .describe(
+      'X.509 PEM for this public key, with KeyUsage digitalSignature and ExtendedKeyUsage ' +
+        'codeSigning (for Expo builds); without it, one is made when the private key is given',
+    ),
 });
 export type UploadCodeSigningBody = z.input<typeof UploadCodeSigningBody>;

@@ -1,7 +1,11 @@
-import { and, eq } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import { exportPKCS8, exportSPKI, generateKeyPair, importPKCS8, importSPKI, jwtVerify } from 'jose';
 import { z } from 'zod';
 import { type App, apps, userSecrets } from '../db/schema';
+import {
+  acceptCodeSigningCertificate,
+  createCodeSigningCertificate,
+} from '../lib/code-signing-certificate';
 import { sha256Hex } from '../lib/crypto';
 import { AppError } from '../lib/errors';
 import { newId } from '../lib/ids';
@@ -10,7 +14,7 @@ import { decryptSecret, encryptSecret, importSecretKey, previewSecret } from '..
 import type { Actor } from './actor';
 import { AppService } from './apps';
 import { BaseService } from './base';
-import { cacheKeys } from './cache';
+import { bumpAppChannels, cacheKeys, publishCacheChanges } from './cache';
 
 /** What an app keeps about its code-signing key, in `apps.settings.codeSigning`. */
 export const CodeSigning = z.object({
@@ -20,6 +24,12 @@ export const CodeSigning = z.object({
   secretId: z.string().nullable(),
   source: z.enum(['generated', 'uploaded']),
   createdAt: z.string(),
+  /**
+   * The X.509 certificate Expo builds embed (PEM). Absent on keys installed before
+   * certificates existed (made on first read when the server holds the private key) and on
+   * a team's public key uploaded without one.
+   */
+  certificatePem: z.string().optional(),
 });
 export type CodeSigning = z.infer<typeof CodeSigning>;
 
@@ -28,6 +38,7 @@ const AppRef = z.object({ orgId: Id, appId: Id });
 const UploadInput = AppRef.extend({
   publicKeyPem: z.string().min(100).max(10_000),
   privateKeyPem: z.string().min(100).max(20_000).optional(),
+  certificatePem: z.string().min(100).max(20_000).optional(),
 });
 
 const ALGORITHM = 'RS256'; // RSASSA-PKCS1-v1_5 with SHA-256: CodePush's JWT and expo-signature
@@ -56,38 +67,69 @@ export class CodeSigningService extends BaseService {
     const app = await this.apps.get(actor, AppRef.parse(input));
     const signing = codeSigningOf(app);
     if (!signing) throw new AppError('NOT_FOUND', 'This app has no code-signing key');
-    return signing;
+    return this.withCertificate(app, signing);
+  }
+
+  /** The certificate (PEM) Expo builds embed; 404 when the app has none. */
+  async certificate(actor: Actor, input: z.input<typeof AppRef>): Promise<string> {
+    const { certificatePem } = await this.get(actor, input);
+    if (!certificatePem) {
+      throw new AppError(
+        'NOT_FOUND',
+        'This app has no code-signing certificate: upload one with its public key',
+      );
+    }
+    return certificatePem;
   }
 
   async generate(actor: Actor, input: z.input<typeof AppRef>): Promise<CodeSigning> {
     const ref = AppRef.parse(input);
     await this.authorize(actor, ref.orgId, 'app.manage');
+    const app = await this.apps.findOwnedApp(ref.orgId, ref.appId);
     const { publicKey, privateKey } = await generateKeyPair(ALGORITHM, {
       modulusLength: 2048,
       extractable: true,
     });
-    return this.install(
-      actor,
-      ref,
-      await exportSPKI(publicKey),
-      await exportPKCS8(privateKey),
-      'generated',
-    );
+    const publicKeyPem = await exportSPKI(publicKey);
+    return this.install(actor, app, {
+      publicKeyPem,
+      privateKeyPem: await exportPKCS8(privateKey),
+      certificatePem: await certificateFor(app, publicKeyPem, privateKey),
+      source: 'generated',
+    });
   }
 
   async upload(actor: Actor, input: z.input<typeof UploadInput>): Promise<CodeSigning> {
-    const { publicKeyPem, privateKeyPem, ...ref } = UploadInput.parse(input);
+    const { publicKeyPem, privateKeyPem, certificatePem, ...ref } = UploadInput.parse(input);
     await this.authorize(actor, ref.orgId, 'app.manage');
+    const app = await this.apps.findOwnedApp(ref.orgId, ref.appId);
+    let publicKey: CryptoKey;
+    let privateKey: CryptoKey | null;
     try {
-      await importSPKI(publicKeyPem, ALGORITHM);
-      if (privateKeyPem) await importPKCS8(privateKeyPem, ALGORITHM);
+      publicKey = await importSPKI(publicKeyPem, ALGORITHM);
+      privateKey = privateKeyPem ? await importPKCS8(privateKeyPem, ALGORITHM) : null;
     } catch {
       throw new AppError(
         'BAD_REQUEST',
         'Keys must be PEM: an SPKI RSA public key and a PKCS#8 private key',
       );
     }
-    return this.install(actor, ref, publicKeyPem, privateKeyPem ?? null, 'uploaded');
+    // A mismatched pair would sign what the public key (and its certificate) cannot verify.
+    if (privateKey && !(await isKeyPair(publicKey, privateKey))) {
+      throw new AppError('BAD_REQUEST', 'The private key does not match the public key');
+    }
+    // The team's own certificate wins: it may already be built into their apps.
+    const certificate = certificatePem
+      ? await acceptCodeSigningCertificate(certificatePem, publicKeyPem)
+      : privateKey
+        ? await certificateFor(app, publicKeyPem, privateKey)
+        : undefined;
+    return this.install(actor, app, {
+      publicKeyPem,
+      privateKeyPem: privateKeyPem ?? null,
+      certificatePem: certificate,
+      source: 'uploaded',
+    });
   }
 
   async remove(actor: Actor, input: z.input<typeof AppRef>): Promise<void> {
@@ -97,7 +139,9 @@ export class CodeSigningService extends BaseService {
     const signing = codeSigningOf(app);
     if (!signing) throw new AppError('NOT_FOUND', 'This app has no code-signing key');
     const { codeSigning: _removed, ...settings } = app.settings ?? {};
-    await this.database.batch([
+    // Checks sign with the key the channel view caches: every channel's view must reload.
+    const [bumped] = await this.database.batch([
+      bumpAppChannels(this.database, app.id),
       this.database.update(apps).set({ settings }).where(eq(apps.id, app.id)),
       this.database
         .delete(userSecrets)
@@ -110,7 +154,10 @@ export class CodeSigningService extends BaseService {
         before: { keyId: signing.keyId },
       }),
     ]);
-    await this.env.CACHE.delete(cacheKeys.app(app.id));
+    await publishCacheChanges(this.env.CACHE, {
+      versions: bumped,
+      forget: [cacheKeys.app(app.id)],
+    });
   }
 
   /** The app's private key, for signing responses server-side; null when none is held. */
@@ -130,14 +177,49 @@ export class CodeSigningService extends BaseService {
     return importPKCS8(pem, ALGORITHM);
   }
 
+  /**
+   * Keys installed before certificates existed get theirs on first read, when the server
+   * holds the private key to sign it. Written only onto the key it was made for and only if
+   * still missing, so a concurrent read or a replaced key keeps what is stored.
+   */
+  private async withCertificate(app: App, signing: CodeSigning): Promise<CodeSigning> {
+    if (signing.certificatePem || !signing.secretId) return signing;
+    const privateKey = await this.privateKeyFor(app);
+    if (!privateKey) return signing;
+    const certificatePem = await certificateFor(app, signing.publicKeyPem, privateKey);
+    const [stored] = await this.database
+      .update(apps)
+      .set({
+        settings: sql`json_set(${apps.settings}, '$.codeSigning.certificatePem', ${certificatePem})`,
+      })
+      .where(
+        and(
+          eq(apps.id, app.id),
+          sql`json_extract(${apps.settings}, '$.codeSigning.keyId') = ${signing.keyId}`,
+          sql`json_extract(${apps.settings}, '$.codeSigning.certificatePem') IS NULL`,
+        ),
+      )
+      .returning({ id: apps.id });
+    if (!stored) {
+      const current = codeSigningOf(await this.apps.findOwnedApp(app.orgId, app.id));
+      if (!current) throw new AppError('NOT_FOUND', 'This app has no code-signing key');
+      return current;
+    }
+    await this.env.CACHE.delete(cacheKeys.app(app.id));
+    return { ...signing, certificatePem };
+  }
+
   private async install(
     actor: Actor,
-    ref: z.infer<typeof AppRef>,
-    publicKeyPem: string,
-    privateKeyPem: string | null,
-    source: CodeSigning['source'],
+    app: App,
+    key: {
+      publicKeyPem: string;
+      privateKeyPem: string | null;
+      certificatePem: string | undefined;
+      source: CodeSigning['source'];
+    },
   ): Promise<CodeSigning> {
-    const app = await this.apps.findOwnedApp(ref.orgId, ref.appId);
+    const { publicKeyPem, privateKeyPem, source } = key;
     const userId = actor.kind === 'system' ? null : actor.userId;
     if (privateKeyPem && !userId) {
       throw new AppError('FORBIDDEN', 'This key has no user to own the private key');
@@ -150,11 +232,13 @@ export class CodeSigningService extends BaseService {
       secretId,
       source,
       createdAt: new Date().toISOString(),
+      ...(key.certificatePem ? { certificatePem: key.certificatePem } : {}),
     };
     const encrypted = privateKeyPem
       ? await encryptSecret(await importSecretKey(this.env.SECRETS_ENCRYPTION_KEY), privateKeyPem)
       : null;
-    await this.database.batch([
+    const [bumped] = await this.database.batch([
+      bumpAppChannels(this.database, app.id),
       this.database
         .update(apps)
         .set({ settings: { ...(app.settings ?? {}), codeSigning: signing } })
@@ -163,7 +247,7 @@ export class CodeSigningService extends BaseService {
         ? [
             this.database.insert(userSecrets).values({
               id: secretId,
-              orgId: ref.orgId,
+              orgId: app.orgId,
               userId,
               provider: 'skypatch',
               secretType: 'code_signing_key',
@@ -176,19 +260,43 @@ export class CodeSigningService extends BaseService {
       // The key it replaces goes: an old private key must not linger.
       this.database
         .delete(userSecrets)
-        .where(and(eq(userSecrets.id, previous?.secretId ?? ''), eq(userSecrets.orgId, ref.orgId))),
+        .where(and(eq(userSecrets.id, previous?.secretId ?? ''), eq(userSecrets.orgId, app.orgId))),
       this.audit(actor, {
-        orgId: ref.orgId,
+        orgId: app.orgId,
         action: 'code_signing.set',
         resourceType: 'app',
         resourceId: app.id,
         before: previous ? { keyId: previous.keyId } : undefined,
-        after: { keyId: signing.keyId, source, holdsPrivateKey: secretId !== null },
+        after: {
+          keyId: signing.keyId,
+          source,
+          holdsPrivateKey: secretId !== null,
+          hasCertificate: key.certificatePem !== undefined,
+        },
       }),
     ]);
-    await this.env.CACHE.delete(cacheKeys.app(app.id));
+    await publishCacheChanges(this.env.CACHE, {
+      versions: bumped,
+      forget: [cacheKeys.app(app.id)],
+    });
     return signing;
   }
+}
+
+/** The app's self-signed certificate, named after the app (its id if the name is blank). */
+function certificateFor(app: App, publicKeyPem: string, privateKey: CryptoKey): Promise<string> {
+  return createCodeSigningCertificate({
+    publicKeyPem,
+    privateKey,
+    commonName: app.name.trim() || `Skypatch ${app.id}`,
+  });
+}
+
+/** Whether the private key signs what the public key verifies. */
+async function isKeyPair(publicKey: CryptoKey, privateKey: CryptoKey): Promise<boolean> {
+  const probe = new TextEncoder().encode('skypatch key pair check');
+  const signature = await crypto.subtle.sign('RSASSA-PKCS1-v1_5', privateKey, probe);
+  return crypto.subtle.verify('RSASSA-PKCS1-v1_5', publicKey, signature, probe);
 }
 
 /**

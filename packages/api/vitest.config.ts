@@ -18,6 +18,8 @@ export default defineConfig(async () => ({
           BOOTSTRAP_TOKEN: 'test-bootstrap-token',
           GITHUB_CLIENT_ID: GITHUB_TEST_CLIENT_ID,
           GITHUB_CLIENT_SECRET: GITHUB_TEST_CLIENT_SECRET,
+          // Low enough for a test to reach in a loop (test/updates.test.ts).
+          SDK_CHECKS_PER_MINUTE: '40',
         },
         // Every fetch() the Worker makes to the internet is answered here, in this Node
         // process: GitHub's OAuth and REST endpoints are emulated, anything else is a 502.

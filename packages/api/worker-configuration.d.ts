@@ -13,6 +13,8 @@ interface __BaseEnv_Env {
 	ENVIRONMENT: "development";
 	ENABLE_READ_REPLICAS: "false";
 	LOG_LEVEL: "info";
+	PUBLIC_URL: "";
+	SDK_CHECKS_PER_MINUTE: "1000";
 	UPLOAD_STATUS: DurableObjectNamespace /* UploadStatusDO */;
 }
 declare namespace Cloudflare {
@@ -23,7 +25,7 @@ type StringifyValues<EnvType extends Record<string, unknown>> = {
 	[Binding in keyof EnvType]: EnvType[Binding] extends string ? EnvType[Binding] : string;
 };
 declare namespace NodeJS {
-	interface ProcessEnv extends StringifyValues<Pick<Cloudflare.Env, "ENVIRONMENT" | "ENABLE_READ_REPLICAS" | "LOG_LEVEL">> {}
+	interface ProcessEnv extends StringifyValues<Pick<Cloudflare.Env, "ENVIRONMENT" | "ENABLE_READ_REPLICAS" | "LOG_LEVEL" | "PUBLIC_URL" | "SDK_CHECKS_PER_MINUTE">> {}
 }
 declare module "*.txt" {
 	const value: string;

@@ -6,11 +6,15 @@ import { AppError } from './lib/errors';
 import { requireAuth } from './middleware/auth';
 import { notFound, onError, validationHook } from './middleware/errors';
 import { requestContext } from './middleware/request';
+import { codePushRoutes } from './protocols/codepush';
+import { updateRoutes } from './protocols/native';
+import { shorebirdRoutes } from './protocols/shorebird';
 import { apiKeyRoutes } from './routes/api-keys';
 import { appRoutes } from './routes/apps';
 import { auditLogRoutes } from './routes/audit-logs';
 import { authRoutes } from './routes/auth';
 import { codeSigningRoutes } from './routes/code-signing';
+import { downloadRoutes } from './routes/downloads';
 import { meRoutes } from './routes/me';
 import { memberRoutes } from './routes/members';
 import { multipartUploadRoutes } from './routes/multipart-uploads';
@@ -36,6 +40,7 @@ export const PUBLIC_V1_PATHS = new Set([
   '/v1/auth/refresh',
   '/v1/auth/github',
   '/v1/auth/github/callback',
+  '/v1/updates/check', // devices authenticate with the deployment key in the body
 ]);
 
 const OPENAPI_CONFIG = {
@@ -86,6 +91,9 @@ export function createApp() {
 
   for (const routes of [
     systemRoutes,
+    downloadRoutes,
+    updateRoutes,
+    codePushRoutes,
     authRoutes,
     meRoutes,
     orgRoutes,
@@ -97,6 +105,7 @@ export function createApp() {
     releaseRoutes,
     codeSigningRoutes,
     patchRoutes,
+    shorebirdRoutes,
     secretRoutes,
     auditLogRoutes,
   ]) {

@@ -1,5 +1,4 @@
 import { env } from 'cloudflare:workers';
-import { UploadJobJson } from '@skypatch/protocol';
 import { and, eq } from 'drizzle-orm';
 import { strToU8, unzipSync, zipSync } from 'fflate';
 import { applyDelta } from 'fossil-delta';
@@ -7,33 +6,15 @@ import { describe, expect, it } from 'vitest';
 import { releaseDiffs, releases } from '../src/db/schema';
 import { sha256Hex } from '../src/lib/crypto';
 import { codePushPackageHash } from '../src/lib/package-hash';
-import { createApiKey, createApp, createOrg, db } from './factories';
-import { request } from './request';
-import { settledUpload } from './uploads-settle';
+import { db } from './factories';
+import { type PublishingWorld, publish, publishingWorld } from './publish';
 
 // Diffs built by the upload consumer, checked by applying them the way clients do.
 
-async function world() {
-  const test = await createOrg();
-  const { app, channel } = await createApp(test);
-  const key = await createApiKey(test, 'owner');
-  return { test, app, channel, key };
-}
+const world = publishingWorld;
 
-async function release(
-  w: Awaited<ReturnType<typeof world>>,
-  body: Uint8Array,
-  type = 'application/zip',
-) {
-  const res = await request<UploadJobJson>(
-    'POST',
-    `/v1/orgs/${w.test.org.id}/apps/${w.app.id}/channels/${w.channel.id}/uploads?appVersion=1.0.0`,
-    { key: w.key.secret, raw: body, headers: { 'content-type': type } },
-  );
-  expect(res.status, res.text).toBe(202);
-  const job = await settledUpload(w.key.secret, w.test.org.id, UploadJobJson.parse(res.body).id);
-  if (job.status !== 'complete' || !job.releaseId) throw new Error(job.error ?? 'failed');
-  return job.releaseId;
+async function release(w: PublishingWorld, body: Uint8Array, type = 'application/zip') {
+  return publish(w, body, { type });
 }
 
 async function diffsOf(releaseId: string) {

@@ -6,4 +6,5 @@ export * from './keys';
 export * from './orgs';
 export * from './patches';
 export * from './system';
+export * from './updates';
 export * from './uploads';

@@ -16,6 +16,7 @@ export const ID_PREFIXES = {
   diff: 'dif',
   uploadJob: 'job',
   request: 'req',
+  event: 'evt',
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIXES;

@@ -1,4 +1,5 @@
 import { createLogger } from '../lib/log';
+import { consumeTelemetry } from './telemetry';
 import { consumeDeadUploads, consumeUploads } from './uploads';
 
 const logger = createLogger('queues');
@@ -14,6 +15,7 @@ export const consumers: Record<string, Consumer> = {
   'skypatch-uploads-p1': consumeUploads,
   'skypatch-uploads-p2': consumeUploads,
   'skypatch-uploads-dlq': consumeDeadUploads,
+  'skypatch-telemetry': consumeTelemetry,
 };
 
 export async function queue(batch: MessageBatch, env: Env, ctx: ExecutionContext): Promise<void> {

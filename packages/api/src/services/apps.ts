@@ -13,7 +13,7 @@ import { newId } from '../lib/ids';
 import { PageInput, toPage } from '../lib/pagination';
 import type { Actor } from './actor';
 import { BaseService, isGuardFailure, isUniqueViolation } from './base';
-import { bumpChannelVersion, cacheKeys, publishCacheChanges } from './cache';
+import { bumpAppChannels, bumpChannelVersion, cacheKeys, publishCacheChanges } from './cache';
 import type { OrgAccess, Permission } from './permissions';
 import { isRestorable } from './soft-delete';
 
@@ -158,11 +158,14 @@ export class AppService extends BaseService {
     await this.authorize(actor, orgId, 'app.manage');
     const app = await this.findOwnedApp(orgId, appId);
     const live = await this.listChannelRows(app.id);
-    await this.database.batch([
+    const [bumped] = await this.database.batch([
+      // Cached channel views of the app reload, and find no live app behind their keys.
+      bumpAppChannels(this.database, app.id),
       this.database.update(apps).set({ deletedAt: new Date() }).where(eq(apps.id, app.id)),
       this.audit(actor, { orgId, action: 'app.delete', resourceType: 'app', resourceId: app.id }),
     ]);
     await publishCacheChanges(this.env.CACHE, {
+      versions: bumped,
       forget: [cacheKeys.app(app.id), ...live.map((c) => cacheKeys.deployment(c.deploymentKey))],
     });
   }
@@ -180,8 +183,9 @@ export class AppService extends BaseService {
     }
     if (!app.deletedAt) throw new AppError('CONFLICT', 'The app is not deleted');
     try {
-      const [[restored]] = await this.database.batch([
+      const [[restored], bumped] = await this.database.batch([
         this.database.update(apps).set({ deletedAt: null }).where(eq(apps.id, app.id)).returning(),
+        bumpAppChannels(this.database, app.id),
         this.audit(actor, {
           orgId,
           action: 'app.restore',
@@ -190,6 +194,7 @@ export class AppService extends BaseService {
         }),
       ]);
       if (!restored) throw new AppError('NOT_FOUND', 'App not found');
+      await publishCacheChanges(this.env.CACHE, { versions: bumped });
       return restored;
     } catch (error) {
       if (isUniqueViolation(error)) {

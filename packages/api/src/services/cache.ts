@@ -1,6 +1,7 @@
 import { eq, sql } from 'drizzle-orm';
 import type { Database } from '../db';
 import { channels } from '../db/schema';
+import { forgetInIsolate } from '../delivery/cache';
 
 /**
  * The CACHE namespace's key patterns (docs/data-model.md). The update check keys its cached
@@ -11,7 +12,7 @@ export const cacheKeys = {
   app: (appId: string) => `app:${appId}`,
   deployment: (deploymentKey: string) => `deployment:${deploymentKey}`,
   channelVersion: (channelId: string) => `channel-version:${channelId}`,
-  releases: (channelId: string, version: number) => `releases:${channelId}:v${version}`,
+  releases: (channelId: string, stamp: string) => `releases:${channelId}:v${stamp}`,
   /** Flutter patch checks of an app: bumped on every patch change (shorebird.md §7.4). */
   patchVersion: (appId: string) => `patch-version:${appId}`,
 };
@@ -28,11 +29,21 @@ export function bumpChannelVersion(db: Database, channelId: string) {
     .returning({ id: channels.id, cacheVersion: channels.cacheVersion });
 }
 
+/** bumpChannelVersion for every channel of an app: what a check sees of the app changed. */
+export function bumpAppChannels(db: Database, appId: string) {
+  return db
+    .update(channels)
+    .set({ cacheVersion: sql`${channels.cacheVersion} + 1` })
+    .where(eq(channels.appId, appId))
+    .returning({ id: channels.id, cacheVersion: channels.cacheVersion });
+}
+
 /** The KV half, after the batch committed: publish the new stamps, drop retired entries. */
 export async function publishCacheChanges(
   kv: KVNamespace,
   change: { versions?: { id: string; cacheVersion: number }[]; forget?: string[] },
 ): Promise<void> {
+  forgetInIsolate();
   await Promise.all([
     ...(change.versions ?? []).map(({ id, cacheVersion }) =>
       kv.put(cacheKeys.channelVersion(id), String(cacheVersion)),

@@ -18,6 +18,7 @@ import { ReleaseService } from './releases';
 import { RetentionService } from './retention';
 import { SecretService } from './secrets';
 import { SessionService } from './sessions';
+import { TelemetryService } from './telemetry';
 import { UploadProcessor } from './upload-processor';
 import { UploadService } from './uploads';
 
@@ -100,6 +101,9 @@ export class Services {
   }
   get secrets() {
     return this.once('secrets', SecretService);
+  }
+  get telemetry() {
+    return this.once('telemetry', TelemetryService);
   }
   get uploads() {
     return this.once('uploads', UploadService);

@@ -1,0 +1,26 @@
+import { TelemetryMessageSchema } from '../delivery/telemetry';
+import { createLogger } from '../lib/log';
+import { createServices } from '../services';
+
+const logger = createLogger('telemetry-queue');
+
+/**
+ * The telemetry queue: every valid message of the batch is recorded in one go, then acked.
+ * A malformed message can never succeed, so it is acked and logged rather than retried; a D1
+ * failure retries the batch, which the consumer's idempotent inserts make safe.
+ */
+export async function consumeTelemetry(batch: MessageBatch, env: Env, ctx: ExecutionContext) {
+  const events = [];
+  for (const message of batch.messages) {
+    const parsed = TelemetryMessageSchema.safeParse(message.body);
+    if (parsed.success) events.push(...parsed.data.events);
+    else logger.error('Malformed telemetry message dropped', { id: message.id });
+  }
+  try {
+    await createServices(env, ctx).telemetry.record(events);
+    batch.ackAll();
+  } catch (error) {
+    logger.warn('Telemetry batch failed; retrying', { size: batch.messages.length, error });
+    batch.retryAll({ delaySeconds: 10 });
+  }
+}

@@ -8,7 +8,9 @@ import {
 import { and, asc, eq, sql } from 'drizzle-orm';
 import { importSPKI } from 'jose';
 import { z } from 'zod';
+import { insertPatch, setPatchActive } from '../db/queries/patches';
 import { type Patch, type PatchChannel, patchChannels, patches } from '../db/schema';
+import { forgetInIsolate } from '../delivery/cache';
 import { AppError } from '../lib/errors';
 import { concat } from '../lib/package-files';
 import type { Actor } from './actor';
@@ -142,21 +144,18 @@ export class PatchService extends BaseService {
     let row: Patch | undefined;
     try {
       [[row]] = await this.database.batch([
-        this.database
-          .insert(patches)
-          .values({
-            appId: app.id,
-            releaseVersion: ref.releaseVersion,
-            patchNumber: reserved.patchNumber,
-            platform,
-            arch,
-            downloadUrl: key,
-            hash,
-            hashSignature: hashSignature ?? null,
-            active: 1,
-            createdAt: new Date(),
-          })
-          .returning(),
+        insertPatch(this.database, {
+          appId: app.id,
+          releaseVersion: ref.releaseVersion,
+          patchNumber: reserved.patchNumber,
+          platform,
+          arch,
+          downloadUrl: key,
+          hash,
+          hashSignature: hashSignature ?? null,
+          active: 1,
+          createdAt: new Date(),
+        }),
         this.audit(actor, {
           orgId: ref.orgId,
           action: 'patch.artifact_upload',
@@ -184,23 +183,16 @@ export class PatchService extends BaseService {
     const rows = await this.artifactsOf(app.id, ref.releaseVersion, ref.number);
     if (rows.length === 0)
       throw new AppError('NOT_FOUND', 'No such patch, or it has no artifact yet');
+    // Seed 001's rollback statement (`active` as a parameter) per platform/arch row, in one
+    // atomic batch.
     await this.database.batch([
-      this.database
-        .update(patches)
-        .set({ active: active ? 1 : 0 })
-        .where(
-          and(
-            eq(patches.appId, app.id),
-            eq(patches.releaseVersion, ref.releaseVersion),
-            eq(patches.patchNumber, ref.number),
-          ),
-        ),
       this.audit(actor, {
         orgId: ref.orgId,
         action: active ? 'patch.roll_forward' : 'patch.rollback',
         resourceType: 'patch',
         resourceId: `${app.id}/${ref.releaseVersion}/${ref.number}`,
       }),
+      ...rows.map((row) => setPatchActive(this.database, row, active)),
     ]);
     await this.bump(app.id);
   }
@@ -308,8 +300,13 @@ export class PatchService extends BaseService {
 
   /** Patch checks may cache for a minute; every change moves the stamp (shorebird.md §7.4). */
   private async bump(appId: string): Promise<void> {
-    // KV takes about one write a second per key; a lost bump only delays a cache by its TTL.
-    await this.env.CACHE.put(cacheKeys.patchVersion(appId), String(Date.now())).catch((error) =>
+    // This isolate's own next check reads anew at once; others follow their memo's TTL.
+    forgetInIsolate();
+    // Unique, not just the time: two changes in one millisecond must not share a stamp, or a
+    // view loaded between them would be served under the second. KV takes about one write a
+    // second per key; a lost bump only delays a cache by its TTL (delivery/cache.ts).
+    const stamp = `${Date.now()}-${crypto.randomUUID().slice(0, 8)}`;
+    await this.env.CACHE.put(cacheKeys.patchVersion(appId), stamp).catch((error) =>
       this.logger.warn('Patch stamp not moved', { appId, error }),
     );
   }

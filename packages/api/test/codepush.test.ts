@@ -141,7 +141,7 @@ describe.each<Generation>(['v0.1', 'legacy'])('the %s acquisition SDK', (generat
       'update_installed v1',
     ]);
     expect(events.every((e) => e.deviceId === 'cid-1')).toBe(true);
-  });
+  }, 20_000);
 
   it('surfaces an unknown deployment key as a 404 error', async () => {
     const sdk = codePushClient(generation, 'dk_does_not_exist_1');

@@ -454,6 +454,11 @@ describe('patch check caching', () => {
     const one = await publish(w);
     const two = await publish(w);
     const d = device(w);
+    // What a check cost in D1 is in its answer: a read after the publish moved the stamp,
+    // then nothing, from the cache.
+    const miss = await post(CHECK, shapes.current(d));
+    expect(Number(miss.headers.get('x-d1-rows-read'))).toBeGreaterThan(0);
+    expect((await post(CHECK, shapes.current(d))).headers.get('x-d1-rows-read')).toBe('0');
     expect((await check(shapes.current(d))).patch?.number).toBe(two);
 
     // Gone from D1 without the patch service: no stamp moves, so the cached rows still answer.

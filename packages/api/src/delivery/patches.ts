@@ -4,6 +4,7 @@ import { type PatchTarget, patchesOfTarget } from '../db/queries/patches';
 import { PATCH_ARCHES, PATCH_PLATFORMS } from '../db/schema';
 import { cacheKeys } from '../services/cache';
 import { readThrough } from './cache';
+import type { D1Meter } from './view';
 
 /** One artifact row of a device's (app, release, platform, arch), as the check caches it. */
 export interface TargetPatch {
@@ -78,6 +79,7 @@ export function patchesOf(
   env: Pick<Env, 'DB' | 'CACHE'>,
   target: PatchTarget,
   waitUntil: (work: Promise<unknown>) => void,
+  meter?: D1Meter,
 ): Promise<TargetPatch[]> {
   // Encoded parts: an app id or a release version can never run into the next part.
   const id = [target.appId, target.releaseVersion, target.platform, target.arch]
@@ -88,22 +90,42 @@ export function patchesOf(
     memoKey: `patches:${id}`,
     stampKey: cacheKeys.patchVersion(target.appId),
     viewKey: (stamp) => `patch-check:${id}:v${stamp}`,
-    load: () => loadTargetPatches(env.DB, target),
+    load: () => loadTargetPatches(env.DB, target, meter),
     waitUntil,
   });
 }
 
+/** The columns of patchesOfTarget, as D1 names them. */
+interface TargetRow {
+  patch_number: number;
+  download_url: string;
+  hash: string;
+  hash_signature: string | null;
+  active: number | null;
+  channel: string;
+}
+
 /**
  * Reads the primary, never a replica: a view is cached under the stamp read before it, so it
- * must hold every write that stamp was published for (a lagging replica would not).
+ * must hold every write that stamp was published for (a lagging replica would not). The typed
+ * query runs as a raw statement so D1's meta (rows read) reaches the meter.
  */
-async function loadTargetPatches(d1: D1Database, target: PatchTarget): Promise<TargetPatch[]> {
-  const rows = await patchesOfTarget(getDb(d1), target);
-  return rows.map((row) => ({
-    number: row.patchNumber,
-    objectKey: row.downloadUrl,
+async function loadTargetPatches(
+  d1: D1Database,
+  target: PatchTarget,
+  meter?: D1Meter,
+): Promise<TargetPatch[]> {
+  const query = patchesOfTarget(getDb(d1), target).toSQL();
+  const { results, meta } = await d1
+    .prepare(query.sql)
+    .bind(...query.params)
+    .all<TargetRow>();
+  meter?.(meta.rows_read);
+  return results.map((row) => ({
+    number: row.patch_number,
+    objectKey: row.download_url,
     hash: row.hash,
-    hashSignature: row.hashSignature,
+    hashSignature: row.hash_signature,
     active: row.active,
     channel: row.channel,
   }));

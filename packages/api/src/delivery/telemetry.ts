@@ -81,3 +81,34 @@ export function enqueueTelemetry(
   const message: TelemetryMessage = { events: events.map(deviceEvent) };
   waitUntil(queue.send(message, { contentType: 'json' }).catch(() => {}));
 }
+
+/** Check events wait in the isolate for at most this long, or this many, then go as one message. */
+export const CHECK_EVENT_FLUSH_MS = 1_000;
+export const CHECK_EVENT_BATCH = 100;
+
+// One buffer per isolate (module state): requests of the isolate share it, whichever of them
+// flushes it sends it on its own binding of the same queue.
+const buffered: { events: DeviceEvent[]; since: number } = { events: [], since: 0 };
+
+/**
+ * Update-check events, which every launch makes, go to the queue in batches: one message per
+ * CHECK_EVENT_BATCH checks or per CHECK_EVENT_FLUSH_MS, whichever comes first, sent from the
+ * waitUntil of the request that fills or ages the batch. A queue send per check would cost more
+ * than the check itself (docs/benchmarks.md). The price: an isolate that goes idle keeps its
+ * last second of check events until its next request, and loses them if it is evicted first.
+ * Reports (downloads, installs, failures) are few and matter more; they are sent at once.
+ */
+export function bufferCheckEvent(
+  queue: Queue,
+  event: NewDeviceEvent,
+  waitUntil: (work: Promise<unknown>) => void,
+  now = Date.now(),
+): void {
+  if (buffered.events.length === 0) buffered.since = now;
+  buffered.events.push(deviceEvent(event));
+  if (buffered.events.length >= CHECK_EVENT_BATCH || now - buffered.since >= CHECK_EVENT_FLUSH_MS) {
+    const message: TelemetryMessage = { events: buffered.events };
+    buffered.events = [];
+    waitUntil(queue.send(message, { contentType: 'json' }).catch(() => {}));
+  }
+}

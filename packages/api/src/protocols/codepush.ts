@@ -2,7 +2,7 @@ import { type Context, Hono } from 'hono';
 import semver from 'semver';
 import { normaliseAppVersion, selectRelease } from '../core/selection';
 import { channelViewOf } from '../delivery/resolve';
-import { enqueueTelemetry, type NewDeviceEvent } from '../delivery/telemetry';
+import { bufferCheckEvent, enqueueTelemetry, type NewDeviceEvent } from '../delivery/telemetry';
 import type { ChannelView } from '../delivery/view';
 import type { AppEnv } from '../env';
 import { downloadUrl } from '../routes/downloads';
@@ -90,17 +90,23 @@ async function updateCheck(c: Context<AppEnv>, generation: 'legacy' | 'v0.1') {
   const current = view.releases.find((r) =>
     facts.current.label ? r.label === facts.current.label : r.packageHash === facts.current.hash,
   );
-  report(request, view, clientId, {
-    type: 'update_check',
-    releaseId: current?.id ?? null,
-    bundleVersion: current?.label ?? null,
-    metadata: {
-      source: 'codepush',
-      channelId: view.channelId,
-      appVersion: rawAppVersion,
-      offeredLabel: info.isAvailable ? info.label : null,
+  bufferCheckEvent(
+    request.env.TELEMETRY_QUEUE,
+    {
+      appId: view.appId,
+      deviceId: clientId ?? 'unknown',
+      type: 'update_check',
+      releaseId: current?.id ?? null,
+      bundleVersion: current?.label ?? null,
+      metadata: {
+        source: 'codepush',
+        channelId: view.channelId,
+        appVersion: rawAppVersion,
+        offeredLabel: info.isAvailable ? info.label : null,
+      },
     },
-  });
+    request.waitUntil,
+  );
   return c.json(generation === 'legacy' ? legacyBody(info) : v01Body(info), 200, {
     ...CORS_HEADERS,
     [D1_ROWS_HEADER]: String(request.d1RowsRead),

@@ -2,7 +2,7 @@ import { UpdateCheckBody, UpdateCheckJson } from '@skypatch/protocol';
 import { selectRelease } from '../core/selection';
 import { channelViewOf } from '../delivery/resolve';
 import { SIGNATURE_HEADER, signBody } from '../delivery/signing';
-import { enqueueTelemetry } from '../delivery/telemetry';
+import { bufferCheckEvent } from '../delivery/telemetry';
 import { AppError } from '../lib/errors';
 import { downloadUrl } from '../routes/downloads';
 import {
@@ -57,28 +57,25 @@ export const updateRoutes = createRouter().openapi(check, async (c) => {
 
   const decision = selectRelease(view.releases, facts);
   const answer = nativeAnswer(decision, (key) => downloadUrl(request.env, request.url, key));
-  enqueueTelemetry(
+  bufferCheckEvent(
     request.env.TELEMETRY_QUEUE,
-    [
-      {
-        type: 'update_check',
-        appId: view.appId,
-        deviceId: body.deviceId,
-        releaseId:
-          decision.kind === 'none' ? (body.currentReleaseId ?? null) : decision.current?.id,
-        bundleVersion: decision.kind === 'none' ? null : (decision.current?.label ?? null),
-        metadata: {
-          source: 'native',
-          channelId: view.channelId,
-          platform: body.platform,
-          appVersion: body.appVersion,
-          osVersion: body.osVersion ?? null,
-          deviceModel: body.deviceModel ?? null,
-          action: answer.action,
-          offeredReleaseId: answer.action === 'none' ? null : (answer.update?.releaseId ?? null),
-        },
+    {
+      type: 'update_check',
+      appId: view.appId,
+      deviceId: body.deviceId,
+      releaseId: decision.kind === 'none' ? (body.currentReleaseId ?? null) : decision.current?.id,
+      bundleVersion: decision.kind === 'none' ? null : (decision.current?.label ?? null),
+      metadata: {
+        source: 'native',
+        channelId: view.channelId,
+        platform: body.platform,
+        appVersion: body.appVersion,
+        osVersion: body.osVersion ?? null,
+        deviceModel: body.deviceModel ?? null,
+        action: answer.action,
+        offeredReleaseId: answer.action === 'none' ? null : (answer.update?.releaseId ?? null),
       },
-    ],
+    },
     request.waitUntil,
   );
 

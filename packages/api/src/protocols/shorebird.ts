@@ -21,7 +21,7 @@ import {
   jsonResponse,
   noContent,
 } from '../routes/openapi';
-import { deviceRequest, enforceCheckLimit } from './device-request';
+import { D1_ROWS_HEADER, deviceRequest, enforceCheckLimit } from './device-request';
 
 // Shorebird's device protocol (specs/shorebird.md §1-§4): what unmodified Flutter apps built by
 // `shorebird release` with `base_url` pointing here call. No auth, outside /v1, snake_case.
@@ -137,7 +137,7 @@ const check: RouteHandler<typeof checkPatch, AppEnv> = async (c) => {
   const request = deviceRequest(c);
   const target = toPatchTarget(body);
   if (target) await enforceCheckLimit(request, target.appId);
-  const rows = target ? await patchesOf(request.env, target, request.waitUntil) : [];
+  const rows = target ? await patchesOf(request.env, target, request.waitUntil, request.meter) : [];
   const decision = decidePatch(rows, {
     channel: body.channel,
     legacyPatchNumber: body.patch_number,
@@ -145,6 +145,7 @@ const check: RouteHandler<typeof checkPatch, AppEnv> = async (c) => {
   return c.json(
     toPatchCheckJson(decision, (key) => downloadUrl(c.env, c.req.url, key)),
     200,
+    { [D1_ROWS_HEADER]: String(request.d1RowsRead) },
   );
 };
 

@@ -88,7 +88,7 @@ export function patchesOfTarget(db: Database, target: PatchTarget) {
       hash: patches.hash,
       hashSignature: patches.hashSignature,
       active: patches.active,
-      channel: sql<string>`coalesce(${patchChannels.channel}, 'stable')`,
+      channel: sql<string>`coalesce(${patchChannels.channel}, 'stable')`.as('channel'),
     })
     .from(patches)
     .leftJoin(

@@ -9,6 +9,7 @@ import { requestContext } from './middleware/request';
 import { codePushRoutes } from './protocols/codepush';
 import { updateRoutes } from './protocols/native';
 import { shorebirdRoutes } from './protocols/shorebird';
+import { telemetryRoutes } from './protocols/telemetry';
 import { apiKeyRoutes } from './routes/api-keys';
 import { appRoutes } from './routes/apps';
 import { auditLogRoutes } from './routes/audit-logs';
@@ -41,6 +42,7 @@ export const PUBLIC_V1_PATHS = new Set([
   '/v1/auth/github',
   '/v1/auth/github/callback',
   '/v1/updates/check', // devices authenticate with the deployment key in the body
+  '/v1/telemetry', // likewise
 ]);
 
 const OPENAPI_CONFIG = {
@@ -93,6 +95,7 @@ export function createApp() {
     systemRoutes,
     downloadRoutes,
     updateRoutes,
+    telemetryRoutes,
     codePushRoutes,
     authRoutes,
     meRoutes,

@@ -6,5 +6,6 @@ export * from './keys';
 export * from './orgs';
 export * from './patches';
 export * from './system';
+export * from './telemetry';
 export * from './updates';
 export * from './uploads';

@@ -605,7 +605,7 @@ export const TABLE_NOTES = {
     accessPatterns: [
       {
         operation: 'Record a report',
-        query: 'INSERT … ON CONFLICT (app_id, id) DO UPDATE',
+        query: 'INSERT … SELECT … WHERE ingest_batch = ? ON CONFLICT (app_id, id) DO UPDATE',
         frequency: 'High, per telemetry batch',
       },
       {
@@ -639,11 +639,18 @@ export const TABLE_NOTES = {
       telemetry_event_type_idx: 'Seed 000: events of one type',
       telemetry_timestamp_idx: 'Retention: delete by age',
       telemetry_release_timestamp_idx: "Release health: a release's events in a time window",
+      telemetry_ingest_batch_idx:
+        "The consumer's aggregate statements: exactly the rows its batch just inserted",
     },
     accessPatterns: [
       {
         operation: 'Record a batch',
         query: 'INSERT … ON CONFLICT (id) DO NOTHING',
+        frequency: 'High, per telemetry batch',
+      },
+      {
+        operation: 'Aggregate a batch into release_stats and devices',
+        query: 'WHERE ingest_batch = ? GROUP BY release_id (or app_id, device_id)',
         frequency: 'High, per telemetry batch',
       },
       {
@@ -663,6 +670,9 @@ export const TABLE_NOTES = {
       id: 'client-generated: a redelivered message inserts nothing',
       timestamp: 'when the event happened on the device',
       created_at: 'when the consumer stored it',
+      ingest_batch:
+        'the consumer batch that inserted the row; counters and devices are computed from one ' +
+        "batch's rows, so a redelivered event (which keeps its first marker) counts once",
     },
     softReferences: [
       { column: 'app_id', table: 'apps', why: 'raw events are kept as received' },
@@ -685,7 +695,7 @@ export const TABLE_NOTES = {
       {
         operation: 'Bump counters',
         query:
-          'INSERT … ON CONFLICT (release_id) DO UPDATE SET total_installs = total_installs + ?',
+          'INSERT … SELECT … GROUP BY release_id ON CONFLICT (release_id) DO UPDATE SET total_installs = total_installs + excluded.total_installs, …',
         frequency: 'High, per telemetry batch',
       },
       { operation: "Read a release's stats", query: 'WHERE release_id = ?', frequency: MEDIUM },

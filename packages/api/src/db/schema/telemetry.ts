@@ -60,9 +60,15 @@ export const telemetryEvents = sqliteTable(
     metadata: text('metadata', { mode: 'json' }).$type<Record<string, unknown>>(),
     timestamp: timestamp('timestamp').notNull(),
     createdAt: createdAt(),
+    /**
+     * The consumer batch that inserted the row: the aggregate statements of that batch select
+     * exactly the rows it inserted (a redelivered event keeps its first marker, so counts once).
+     */
+    ingestBatch: text('ingest_batch'),
   },
   (t) => [
     index('telemetry_app_idx').on(t.appId),
+    index('telemetry_ingest_batch_idx').on(t.ingestBatch),
     index('telemetry_device_idx').on(t.deviceId),
     index('telemetry_event_type_idx').on(t.eventType),
     index('telemetry_timestamp_idx').on(t.timestamp),

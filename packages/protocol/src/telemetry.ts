@@ -1,0 +1,82 @@
+import { z } from 'zod';
+import { DeploymentKey } from './apps';
+
+// The native telemetry intake (docs/delivery.md, "Telemetry"): a device sends its events in
+// batches; valid events are accepted, invalid ones reported back by index.
+
+/** Seed 000's event types. */
+export const TelemetryEventType = z.enum([
+  'update_check',
+  'update_downloaded',
+  'update_installed',
+  'update_failed',
+  'rollback',
+  'crash',
+]);
+export type TelemetryEventType = z.infer<typeof TelemetryEventType>;
+
+/** The most events one request may carry. */
+export const MAX_TELEMETRY_EVENTS = 500;
+
+const MetadataValue = z.union([z.string().max(500), z.number(), z.boolean(), z.null()]);
+
+/**
+ * One device event. The intake also refuses timestamps more than an hour ahead or older than
+ * 30 days, and a releaseId that is not one of the channel's releases ("unknown release").
+ */
+export const TelemetryEventInput = z
+  .object({
+    id: z
+      .string()
+      .regex(/^[A-Za-z0-9_.:-]{8,100}$/, '8-100 characters of A-Z, a-z, 0-9, _ . : and -')
+      .describe('generated on the device (a UUID); a resent event with the same id counts once'),
+    type: TelemetryEventType,
+    releaseId: z.string().min(1).max(64).optional().describe('the release the event is about'),
+    timestamp: z.number().int().nonnegative().describe('when it happened, ms since the epoch'),
+    errorCode: z.string().max(100).optional(),
+    errorMessage: z.string().max(2000).optional(),
+    metadata: z
+      .record(z.string().min(1).max(100), MetadataValue)
+      .refine((value) => Object.keys(value).length <= 20, 'at most 20 metadata keys')
+      .optional(),
+  })
+  .strict();
+export type TelemetryEventInput = z.input<typeof TelemetryEventInput>;
+
+export const TelemetryBody = z
+  .object({
+    deploymentKey: DeploymentKey,
+    deviceId: z.string().trim().min(1).max(200).describe('a stable per-install id'),
+    platform: z.enum(['ios', 'android']),
+    appVersion: z.string().trim().min(1).max(64).describe('the binary version, e.g. 1.4.0'),
+    osVersion: z.string().trim().max(64).optional(),
+    deviceModel: z.string().trim().max(100).optional(),
+    events: z
+      .array(z.unknown())
+      .max(MAX_TELEMETRY_EVENTS)
+      .describe(
+        `up to ${MAX_TELEMETRY_EVENTS} TelemetryEventInput objects ` +
+          '({id, type, releaseId?, timestamp, errorCode?, errorMessage?, metadata?}), each ' +
+          'validated on its own: an invalid one is reported back, the others are accepted',
+      ),
+  })
+  .strict();
+export type TelemetryBody = z.input<typeof TelemetryBody>;
+
+export const TelemetryIssueJson = z.object({
+  code: z.string(),
+  path: z.array(z.union([z.string(), z.number()])),
+  message: z.string(),
+});
+export type TelemetryIssueJson = z.infer<typeof TelemetryIssueJson>;
+
+export const TelemetryAcceptedJson = z.object({
+  accepted: z.number().int().describe('events put on the telemetry queue'),
+  rejected: z.array(
+    z.object({
+      index: z.number().int().describe('the position of the event in `events`'),
+      issues: z.array(TelemetryIssueJson),
+    }),
+  ),
+});
+export type TelemetryAcceptedJson = z.infer<typeof TelemetryAcceptedJson>;

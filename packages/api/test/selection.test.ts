@@ -220,6 +220,17 @@ describe('selectRelease: pause, rollback, rollout, targeting', () => {
     expect(pick(other as Partial<DeviceFacts>)).toBe('update v1');
   });
 
+  it('knows the current release even when a mandatory one stops the scan above it', () => {
+    const v3 = release('v3', '^1.0.0');
+    const decision = selectRelease([v3, { ...v2, isMandatory: true }, v1], {
+      appVersion: '1.0.0',
+      hashKind: 'bundle',
+      current: { releaseId: 'rel_1' },
+    });
+    expect(decision).toMatchObject({ kind: 'update', mandatory: true });
+    expect(decision.kind === 'update' && decision.current?.id).toBe('rel_1');
+  });
+
   it('matches native devices by release id and bundle hash', () => {
     const native = (current: DeviceFacts['current']) =>
       summary(selectRelease([v2, v1], { appVersion: '1.0.0', hashKind: 'bundle', current }));

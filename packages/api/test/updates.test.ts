@@ -78,6 +78,16 @@ describe('native update check', () => {
     expect(byHash.action).toBe('none');
   });
 
+  it('still offers the delta from the device release across a skipped mandatory one', async () => {
+    const w = await publishingWorld();
+    const v1 = await publish(w, bundle('v1'), { type: 'application/javascript' });
+    await publish(w, bundle('v2'), { type: 'application/javascript', mandatory: true });
+    await publish(w, bundle('v3'), { type: 'application/javascript' });
+    const res = await answer(w, { currentReleaseId: v1 });
+    expect(res).toMatchObject({ action: 'update', update: { label: 'v3', mandatory: true } });
+    expect(res.action === 'update' && res.update.download.kind).toBe('fossil_delta');
+  });
+
   it('offers a zip release as a file diff from the current package', async () => {
     const w = await publishingWorld();
     const v1Files = { 'main.jsbundle': bundle('v1'), 'assets/logo.png': new Uint8Array([1, 2]) };

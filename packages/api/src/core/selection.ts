@@ -68,24 +68,27 @@ export function selectRelease<R extends CandidateRelease>(
   device: DeviceFacts,
 ): Decision<R> {
   const appVersion = semver.parse(device.appVersion);
-  let current: R | null = null;
+  // Found up front: the scan below may stop (at a mandatory release) before reaching it, and
+  // the answer still needs it (rollback, pause, the diff from it).
+  const currentIndex = releases.findIndex((release) => isCurrent(release, device));
+  const current = currentIndex === -1 ? null : (releases[currentIndex] ?? null);
   let latestEnabled: R | null = null;
   let latestSatisfying: R | null = null;
   let newerSatisfying = false; // latestSatisfying is newer than the device's current release
   let mandatory = false;
 
-  for (const release of releases) {
-    if (!current && isCurrent(release, device)) current = release;
+  for (const [index, release] of releases.entries()) {
+    const reachedCurrent = current !== null && index >= currentIndex;
     if (!isServable(release, device)) continue;
     latestEnabled ??= release;
     if (!device.ignoreAppVersion && !targetsBinary(release, appVersion)) continue;
     if (!matchesTargeting(release.targetingRules, device)) continue;
     if (!latestSatisfying) {
       latestSatisfying = release;
-      newerSatisfying = current === null;
+      newerSatisfying = !reachedCurrent;
     }
     // Releases below the device's own are older than what it runs: they decide nothing more.
-    if (current) break;
+    if (reachedCurrent) break;
     if (release.isMandatory) {
       mandatory = true;
       break;

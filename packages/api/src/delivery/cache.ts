@@ -18,15 +18,23 @@ export const STAMP_CACHE_TTL_S = 60;
 export const VIEW_TTL_S = 300;
 /** A stamp that was never published: views still cache, under a key no writer will reuse. */
 export const UNPUBLISHED_STAMP = '0';
-const MAX_MEMO_ENTRIES = 20_000;
+/**
+ * What the memo may hold, counted in JSON characters. A parsed view takes about three times its
+ * JSON size in the V8 heap (docs/benchmarks.md measured ~110 MB for 1,000 uncapped views), and
+ * a Worker has 128 MB: this keeps the memo near 40 MB. Past it, the oldest entries go first.
+ */
+export const MEMO_BUDGET_CHARS = 12_000_000;
 
 interface Memo {
   stamp: string | null; // null: loaded without knowing the stamp, trusted for the TTL only
   value: unknown;
   checkedAt: number;
+  size: number;
 }
 
+// Insertion order is age order: remember() re-inserts, eviction takes from the front.
 const memo = new Map<string, Memo>();
+let memoSize = 0;
 
 export interface ReadThrough<T> {
   kv: KVNamespace;
@@ -52,27 +60,24 @@ export async function readThrough<T>(options: ReadThrough<T>): Promise<T> {
     return known.value as T;
   }
   const key = options.viewKey(stamp);
-  const cached = await options.kv.get<{ value: T }>(key, {
-    type: 'json',
-    cacheTtl: STAMP_CACHE_TTL_S,
-  });
-  if (cached) {
-    remember(options.memoKey, stamp, cached.value, now);
-    return cached.value;
+  const cached = await options.kv.get(key, { cacheTtl: STAMP_CACHE_TTL_S });
+  if (cached !== null) {
+    const { value } = JSON.parse(cached) as { value: T };
+    remember(options.memoKey, stamp, value, now, cached.length);
+    return value;
   }
   const value = await options.load();
-  remember(options.memoKey, stamp, value, now);
-  if (options.shareable && !options.shareable(value)) return value;
   // Wrapped, so a null value (an unknown key) caches too.
-  options.waitUntil(
-    options.kv.put(key, JSON.stringify({ value }), { expirationTtl: VIEW_TTL_S }).catch(() => {}),
-  );
+  const json = JSON.stringify({ value });
+  remember(options.memoKey, stamp, value, now, json.length);
+  if (options.shareable && !options.shareable(value)) return value;
+  options.waitUntil(options.kv.put(key, json, { expirationTtl: VIEW_TTL_S }).catch(() => {}));
   return value;
 }
 
 /** Keeps a value this isolate loaded without a stamp (trusted for ISOLATE_TTL_MS only). */
 export function rememberUnstamped(memoKey: string, value: unknown): void {
-  remember(memoKey, null, value, Date.now());
+  remember(memoKey, null, value, Date.now(), JSON.stringify(value ?? null).length);
 }
 
 export function remembered<T>(memoKey: string): { value: T } | undefined {
@@ -88,9 +93,31 @@ export function remembered<T>(memoKey: string): { value: T } | undefined {
  */
 export function forgetInIsolate(): void {
   memo.clear();
+  memoSize = 0;
 }
 
-function remember(memoKey: string, stamp: string | null, value: unknown, now: number): void {
-  if (memo.size >= MAX_MEMO_ENTRIES) memo.clear();
-  memo.set(memoKey, { stamp, value, checkedAt: now });
+/** How much the memo holds now, in JSON characters (for tests and the benchmark). */
+export function memoChars(): number {
+  return memoSize;
+}
+
+function remember(
+  memoKey: string,
+  stamp: string | null,
+  value: unknown,
+  now: number,
+  size: number,
+): void {
+  const previous = memo.get(memoKey);
+  if (previous) {
+    memo.delete(memoKey);
+    memoSize -= previous.size;
+  }
+  for (const [oldest, entry] of memo) {
+    if (memoSize + size <= MEMO_BUDGET_CHARS) break;
+    memo.delete(oldest);
+    memoSize -= entry.size;
+  }
+  memo.set(memoKey, { stamp, value, checkedAt: now, size });
+  memoSize += size;
 }

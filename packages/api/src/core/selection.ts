@@ -60,6 +60,7 @@ export type Decision<R extends CandidateRelease = CandidateRelease> =
       runBinary: boolean;
       /** The newest enabled release of the channel, whatever binary it targets. */
       latestEnabled: R | null;
+      current: R | null;
     };
 
 /** Releases newest first, as the channel view holds them. */
@@ -99,11 +100,11 @@ export function selectRelease<R extends CandidateRelease>(
     return { kind: 'rollback', release: latestSatisfying, current, latestEnabled };
   }
   if (!latestSatisfying || isSameContent(latestSatisfying, device)) {
-    return { kind: 'none', runBinary: !latestSatisfying, latestEnabled };
+    return { kind: 'none', runBinary: !latestSatisfying, latestEnabled, current };
   }
   // A device on a paused or no-longer-targeted release keeps it: only a rollback moves it back.
   if (current && !newerSatisfying) {
-    return { kind: 'none', runBinary: false, latestEnabled };
+    return { kind: 'none', runBinary: false, latestEnabled, current };
   }
   return {
     kind: 'update',

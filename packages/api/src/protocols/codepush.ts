@@ -87,9 +87,7 @@ async function updateCheck(c: Context<AppEnv>, generation: 'legacy' | 'v0.1') {
   const info = updateInfoOf(decision, { rawAppVersion, facts }, (key) =>
     downloadUrl(request.env, request.url, key),
   );
-  const current = view.releases.find((r) =>
-    facts.current.label ? r.label === facts.current.label : r.packageHash === facts.current.hash,
-  );
+  const { current } = decision;
   bufferCheckEvent(
     request.env.TELEMETRY_QUEUE,
     {

@@ -63,8 +63,9 @@ export const updateRoutes = createRouter().openapi(check, async (c) => {
       type: 'update_check',
       appId: view.appId,
       deviceId: body.deviceId,
-      releaseId: decision.kind === 'none' ? (body.currentReleaseId ?? null) : decision.current?.id,
-      bundleVersion: decision.kind === 'none' ? null : (decision.current?.label ?? null),
+      // The device's release as the channel knows it: a client's id of another app is dropped.
+      releaseId: decision.current?.id ?? null,
+      bundleVersion: decision.current?.label ?? null,
       metadata: {
         source: 'native',
         channelId: view.channelId,

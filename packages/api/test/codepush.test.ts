@@ -6,7 +6,7 @@ import { releases, telemetryEvents } from '../src/db/schema';
 import { sha256Hex } from '../src/lib/crypto';
 import { codePushPackageHash } from '../src/lib/package-hash';
 import { codePushClient, type Generation, type RemotePackage, SERVER_URL } from './codepush-sdk';
-import { eventually } from './eventually';
+import { eventually, QUEUE_TEST_MS, QUEUE_WAIT_MS } from './eventually';
 import { createRelease, db } from './factories';
 import { type PublishingWorld, publish, publishingWorld } from './publish';
 import { api, request } from './request';
@@ -117,31 +117,35 @@ describe.each<Generation>(['v0.1', 'legacy'])('the %s acquisition SDK', (generat
     expect(await sdk.check()).toEqual({ updateAppVersion: true, appVersion: '2.0.0' });
   });
 
-  it('reports downloads and deployments, which reach the telemetry pipeline', async () => {
-    const w = await publishingWorld('android');
-    const v1 = await publish(w, zipSync(files('v1')));
-    const sdk = codePushClient(generation, w.channel.deploymentKey);
-    const pkg = { appVersion: '1.0.0', label: 'v1', packageHash: await hashOf(files('v1')) };
-    await sdk.reportDownload(pkg);
-    await sdk.reportDeploy(pkg, 'DeploymentSucceeded', '1.0.0');
-    await sdk.reportDeploy(pkg, 'DeploymentFailed');
-    await sdk.reportDeploy(null, null, '0.9.0'); // a binary's first launch
-    const events = await eventually(async () => {
-      const rows = await db()
-        .select()
-        .from(telemetryEvents)
-        .where(eq(telemetryEvents.appId, w.app.id));
-      return rows.length >= 4 ? rows : null;
-    }, 10_000); // the queue delivers batches every 5 s
-    const seen = events.map((e) => `${e.eventType} ${e.releaseId === v1 ? 'v1' : e.releaseId}`);
-    expect(seen.sort()).toEqual([
-      'update_downloaded v1',
-      'update_failed v1',
-      'update_installed null',
-      'update_installed v1',
-    ]);
-    expect(events.every((e) => e.deviceId === 'cid-1')).toBe(true);
-  }, 20_000);
+  it(
+    'reports downloads and deployments, which reach the telemetry pipeline',
+    async () => {
+      const w = await publishingWorld('android');
+      const v1 = await publish(w, zipSync(files('v1')));
+      const sdk = codePushClient(generation, w.channel.deploymentKey);
+      const pkg = { appVersion: '1.0.0', label: 'v1', packageHash: await hashOf(files('v1')) };
+      await sdk.reportDownload(pkg);
+      await sdk.reportDeploy(pkg, 'DeploymentSucceeded', '1.0.0');
+      await sdk.reportDeploy(pkg, 'DeploymentFailed');
+      await sdk.reportDeploy(null, null, '0.9.0'); // a binary's first launch
+      const events = await eventually(async () => {
+        const rows = await db()
+          .select()
+          .from(telemetryEvents)
+          .where(eq(telemetryEvents.appId, w.app.id));
+        return rows.length >= 4 ? rows : null;
+      }, QUEUE_WAIT_MS); // the queue delivers batches every 5 s
+      const seen = events.map((e) => `${e.eventType} ${e.releaseId === v1 ? 'v1' : e.releaseId}`);
+      expect(seen.sort()).toEqual([
+        'update_downloaded v1',
+        'update_failed v1',
+        'update_installed null',
+        'update_installed v1',
+      ]);
+      expect(events.every((e) => e.deviceId === 'cid-1')).toBe(true);
+    },
+    QUEUE_TEST_MS,
+  );
 
   it('surfaces an unknown deployment key as a 404 error', async () => {
     const sdk = codePushClient(generation, 'dk_does_not_exist_1');

@@ -10,6 +10,7 @@ import { decidePatch, type TargetPatch } from '../src/delivery/patches';
 import { sha256Hex } from '../src/lib/crypto';
 import { newId } from '../src/lib/ids';
 import { toTelemetryEvent } from '../src/protocols/shorebird';
+import { eventually, QUEUE_TEST_MS, QUEUE_WAIT_MS } from './eventually';
 import { createApiKey, createApp, createOrg, db } from './factories';
 import { api, request } from './request';
 
@@ -552,91 +553,84 @@ describe('POST /api/v1/patches/events', () => {
     expect(res.body).toMatchObject({ error: { code: 'BAD_REQUEST' } });
   });
 
-  it('queues the mapped event without touching D1; the consumer stores a redelivery once', async () => {
-    const sent: unknown[] = [];
-    const queue = new Proxy(env.TELEMETRY_QUEUE, {
-      get(target, property) {
-        if (property === 'send') {
-          return (message: unknown, options?: QueueSendOptions) => {
-            sent.push(message);
-            return target.send(message, options);
-          };
-        }
-        const value = Reflect.get(target, property);
-        return typeof value === 'function' ? value.bind(target) : value;
-      },
-    });
-    const { d1, statements } = recordingD1(env.DB);
-    const failure = { ...d, app_id: newId('app') };
-    const body = JSON.stringify({
-      event: eventOf(failure, '__patch_install_failure__', 3, 'boom'),
-    });
-    for (let delivery = 0; delivery < 2; delivery++) {
-      const ctx = createExecutionContext();
-      const res = await createWorkerApp().fetch(
-        new Request(`https://skypatch.test${EVENTS}`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body,
-        }),
-        { ...env, DB: d1, TELEMETRY_QUEUE: queue },
-        ctx,
-      );
-      await waitOnExecutionContext(ctx);
-      expect(res.status).toBe(204);
-    }
-    expect(statements).toEqual([]); // the device's request reads and writes no D1
-    const event = {
-      id: expect.stringMatching(/^evt_[0-9a-f]{64}$/),
-      type: 'update_failed',
-      appId: failure.app_id,
-      deviceId: d.client_id,
-      releaseId: null,
-      bundleVersion: null,
-      errorCode: null,
-      errorMessage: 'boom',
-      metadata: {
-        releaseVersion: VERSION,
-        patchNumber: 3,
-        platform: 'android',
-        arch: 'aarch64',
-        message: 'boom',
-        source: 'shorebird',
-      },
-      timestamp: 1_767_225_600_000,
-    };
-    expect(sent).toEqual([{ events: [event] }, { events: [event] }]);
-    expect(JSON.stringify(sent[0])).toBe(JSON.stringify(sent[1])); // same id: one event
+  it(
+    'queues the mapped event without touching D1; the consumer stores a redelivery once',
+    async () => {
+      const sent: unknown[] = [];
+      const queue = new Proxy(env.TELEMETRY_QUEUE, {
+        get(target, property) {
+          if (property === 'send') {
+            return (message: unknown, options?: QueueSendOptions) => {
+              sent.push(message);
+              return target.send(message, options);
+            };
+          }
+          const value = Reflect.get(target, property);
+          return typeof value === 'function' ? value.bind(target) : value;
+        },
+      });
+      const { d1, statements } = recordingD1(env.DB);
+      const failure = { ...d, app_id: newId('app') };
+      const body = JSON.stringify({
+        event: eventOf(failure, '__patch_install_failure__', 3, 'boom'),
+      });
+      for (let delivery = 0; delivery < 2; delivery++) {
+        const ctx = createExecutionContext();
+        const res = await createWorkerApp().fetch(
+          new Request(`https://skypatch.test${EVENTS}`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body,
+          }),
+          { ...env, DB: d1, TELEMETRY_QUEUE: queue },
+          ctx,
+        );
+        await waitOnExecutionContext(ctx);
+        expect(res.status).toBe(204);
+      }
+      expect(statements).toEqual([]); // the device's request reads and writes no D1
+      const event = {
+        id: expect.stringMatching(/^evt_[0-9a-f]{64}$/),
+        type: 'update_failed',
+        appId: failure.app_id,
+        deviceId: d.client_id,
+        releaseId: null,
+        bundleVersion: null,
+        errorCode: null,
+        errorMessage: 'boom',
+        metadata: {
+          releaseVersion: VERSION,
+          patchNumber: 3,
+          platform: 'android',
+          arch: 'aarch64',
+          message: 'boom',
+          source: 'shorebird',
+        },
+        timestamp: 1_767_225_600_000,
+      };
+      expect(sent).toEqual([{ events: [event] }, { events: [event] }]);
+      expect(JSON.stringify(sent[0])).toBe(JSON.stringify(sent[1])); // same id: one event
 
-    // The telemetry consumer takes it from there (batches every 5 s, wrangler.jsonc).
-    const rows = await eventually(async () => {
-      const found = await db()
-        .select()
-        .from(telemetryEvents)
-        .where(eq(telemetryEvents.appId, failure.app_id));
-      return found.length > 0 ? found : null;
-    });
-    expect(rows).toHaveLength(1);
-    expect(rows[0]).toMatchObject({
-      deviceId: d.client_id,
-      eventType: 'update_failed',
-      errorMessage: 'boom',
-      timestamp: new Date(1_767_225_600_000),
-      metadata: expect.objectContaining({ patchNumber: 3, source: 'shorebird' }),
-    });
-  });
+      // The telemetry consumer takes it from there (batches every 5 s, wrangler.jsonc).
+      const rows = await eventually(async () => {
+        const found = await db()
+          .select()
+          .from(telemetryEvents)
+          .where(eq(telemetryEvents.appId, failure.app_id));
+        return found.length > 0 ? found : null;
+      }, QUEUE_WAIT_MS);
+      expect(rows).toHaveLength(1);
+      expect(rows[0]).toMatchObject({
+        deviceId: d.client_id,
+        eventType: 'update_failed',
+        errorMessage: 'boom',
+        timestamp: new Date(1_767_225_600_000),
+        metadata: expect.objectContaining({ patchNumber: 3, source: 'shorebird' }),
+      });
+    },
+    QUEUE_TEST_MS,
+  );
 });
-
-/** Polls until `probe` finds something, for work done by a queue consumer. */
-async function eventually<T>(probe: () => Promise<T | null>, timeoutMs = 12_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const found = await probe();
-    if (found !== null) return found;
-    if (Date.now() > deadline) throw new Error(`nothing after ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 describe('Shorebird event mapping', () => {
   const d: Device = {

@@ -11,7 +11,7 @@ import {
   type TelemetryMessage,
 } from '../src/delivery/telemetry';
 import worker from '../src/index';
-import { eventually } from './eventually';
+import { eventually, QUEUE_TEST_MS, QUEUE_WAIT_MS } from './eventually';
 import { createApp, createOrg, createRelease, db } from './factories';
 import { request } from './request';
 
@@ -59,88 +59,97 @@ const rowsOf = (appId: string) =>
   db().select().from(telemetryEvents).where(eq(telemetryEvents.appId, appId));
 
 describe('POST /v1/telemetry', () => {
-  it('accepts a valid batch with 202 and the events arrive in telemetry_events', async () => {
-    const w = await telemetryWorld();
-    const res = await send(w, [
-      clientEvent({ type: 'update_downloaded', releaseId: w.v1.id }),
-      clientEvent({ type: 'update_installed', releaseId: w.v1.id, metadata: { platform: 'x' } }),
-      clientEvent({ type: 'crash', releaseId: w.v1.id, errorCode: 'SIGSEGV' }),
-    ]);
-    expect(res.status, res.text).toBe(202);
-    expect(TelemetryAcceptedJson.parse(res.body)).toEqual({ accepted: 3, rejected: [] });
+  it(
+    'accepts a valid batch with 202 and the events arrive in telemetry_events',
+    async () => {
+      const w = await telemetryWorld();
+      const res = await send(w, [
+        clientEvent({ type: 'update_downloaded', releaseId: w.v1.id }),
+        clientEvent({ type: 'update_installed', releaseId: w.v1.id, metadata: { platform: 'x' } }),
+        clientEvent({ type: 'crash', releaseId: w.v1.id, errorCode: 'SIGSEGV' }),
+      ]);
+      expect(res.status, res.text).toBe(202);
+      expect(TelemetryAcceptedJson.parse(res.body)).toEqual({ accepted: 3, rejected: [] });
 
-    const rows = await eventually(async () => {
-      const found = await rowsOf(w.app.id);
-      return found.length >= 3 ? found : null;
-    }, 10_000); // the queue delivers batches every 5 s (wrangler.jsonc)
-    expect(rows.map((row) => row.eventType).sort()).toEqual([
-      'crash',
-      'update_downloaded',
-      'update_installed',
-    ]);
-    const installed = rows.find((row) => row.eventType === 'update_installed');
-    expect(installed).toMatchObject({
-      deviceId: 'device-1',
-      releaseId: w.v1.id,
-      bundleVersion: w.v1.label,
-    });
-    // The envelope's facts win over the event's own metadata keys.
-    expect(installed?.metadata).toMatchObject({
-      source: 'native',
-      platform: 'ios',
-      appVersion: '1.4.0',
-      osVersion: '17.2',
-      deviceModel: 'iPhone15,2',
-    });
-    expect(rows.find((row) => row.eventType === 'crash')?.errorCode).toBe('SIGSEGV');
-  }, 20_000);
+      const rows = await eventually(async () => {
+        const found = await rowsOf(w.app.id);
+        return found.length >= 3 ? found : null;
+      }, QUEUE_WAIT_MS); // the queue delivers batches every 5 s (wrangler.jsonc)
+      expect(rows.map((row) => row.eventType).sort()).toEqual([
+        'crash',
+        'update_downloaded',
+        'update_installed',
+      ]);
+      const installed = rows.find((row) => row.eventType === 'update_installed');
+      expect(installed).toMatchObject({
+        deviceId: 'device-1',
+        releaseId: w.v1.id,
+        bundleVersion: w.v1.label,
+      });
+      // The envelope's facts win over the event's own metadata keys.
+      expect(installed?.metadata).toMatchObject({
+        source: 'native',
+        platform: 'ios',
+        appVersion: '1.4.0',
+        osVersion: '17.2',
+        deviceModel: 'iPhone15,2',
+      });
+      expect(rows.find((row) => row.eventType === 'crash')?.errorCode).toBe('SIGSEGV');
+    },
+    QUEUE_TEST_MS,
+  );
 
-  it('keeps the valid events and reports each invalid one with its index', async () => {
-    const w = await telemetryWorld();
-    const other = await telemetryWorld();
-    const now = Date.now();
-    const res = await send(w, [
-      clientEvent({ releaseId: w.v2.id }), // 0: valid
-      clientEvent({ type: 'exploded', errorMessage: 'secret-input-sentinel' }), // 1
-      clientEvent({ timestamp: now + 2 * HOUR_MS }), // 2: far in the future
-      clientEvent({ timestamp: now - 31 * 24 * HOUR_MS }), // 3: too old
-      clientEvent({ releaseId: 'rel_does_not_exist' }), // 4: unknown release
-      clientEvent({ releaseId: other.v1.id }), // 5: another app's release
-      clientEvent({ id: 'short' }), // 6: id too short
-      clientEvent({ errorMessage: 'x'.repeat(2001) }), // 7: message too long
-      'not an event', // 8
-      clientEvent({ type: 'crash', timestamp: now + 30 * 60 * 1000 }), // 9: valid (small skew)
-    ]);
-    expect(res.status, res.text).toBe(202);
-    const body = TelemetryAcceptedJson.parse(res.body);
-    expect(body.accepted).toBe(2);
-    expect(body.rejected.map((r) => r.index)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
-    const issuesAt = (index: number) => body.rejected.find((r) => r.index === index)?.issues ?? [];
-    expect(issuesAt(1).map((i) => i.path)).toEqual([['type']]);
-    expect(issuesAt(2)).toEqual([
-      { code: 'custom', path: ['timestamp'], message: 'more than 1 hour in the future' },
-    ]);
-    expect(issuesAt(3)[0]?.message).toBe('older than 30 days');
-    expect(issuesAt(4)).toEqual([
-      { code: 'custom', path: ['releaseId'], message: 'unknown release' },
-    ]);
-    expect(issuesAt(5)[0]?.message).toBe('unknown release');
-    expect(issuesAt(6)[0]?.path).toEqual(['id']);
-    expect(issuesAt(7)[0]?.path).toEqual(['errorMessage']);
-    // Issues name the field, never echo the input.
-    expect(res.text).not.toContain('secret-input-sentinel');
-    expect(res.text).not.toContain('"input"');
+  it(
+    'keeps the valid events and reports each invalid one with its index',
+    async () => {
+      const w = await telemetryWorld();
+      const other = await telemetryWorld();
+      const now = Date.now();
+      const res = await send(w, [
+        clientEvent({ releaseId: w.v2.id }), // 0: valid
+        clientEvent({ type: 'exploded', errorMessage: 'secret-input-sentinel' }), // 1
+        clientEvent({ timestamp: now + 2 * HOUR_MS }), // 2: far in the future
+        clientEvent({ timestamp: now - 31 * 24 * HOUR_MS }), // 3: too old
+        clientEvent({ releaseId: 'rel_does_not_exist' }), // 4: unknown release
+        clientEvent({ releaseId: other.v1.id }), // 5: another app's release
+        clientEvent({ id: 'short' }), // 6: id too short
+        clientEvent({ errorMessage: 'x'.repeat(2001) }), // 7: message too long
+        'not an event', // 8
+        clientEvent({ type: 'crash', timestamp: now + 30 * 60 * 1000 }), // 9: valid (small skew)
+      ]);
+      expect(res.status, res.text).toBe(202);
+      const body = TelemetryAcceptedJson.parse(res.body);
+      expect(body.accepted).toBe(2);
+      expect(body.rejected.map((r) => r.index)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+      const issuesAt = (index: number) =>
+        body.rejected.find((r) => r.index === index)?.issues ?? [];
+      expect(issuesAt(1).map((i) => i.path)).toEqual([['type']]);
+      expect(issuesAt(2)).toEqual([
+        { code: 'custom', path: ['timestamp'], message: 'more than 1 hour in the future' },
+      ]);
+      expect(issuesAt(3)[0]?.message).toBe('older than 30 days');
+      expect(issuesAt(4)).toEqual([
+        { code: 'custom', path: ['releaseId'], message: 'unknown release' },
+      ]);
+      expect(issuesAt(5)[0]?.message).toBe('unknown release');
+      expect(issuesAt(6)[0]?.path).toEqual(['id']);
+      expect(issuesAt(7)[0]?.path).toEqual(['errorMessage']);
+      // Issues name the field, never echo the input.
+      expect(res.text).not.toContain('secret-input-sentinel');
+      expect(res.text).not.toContain('"input"');
 
-    const rows = await eventually(async () => {
-      const found = await rowsOf(w.app.id);
-      return found.length >= 2 ? found : null;
-    }, 10_000);
-    await new Promise((resolve) => setTimeout(resolve, 200)); // nothing else may follow
-    const settled = await rowsOf(w.app.id);
-    expect(settled).toHaveLength(2);
-    expect(rows.map((row) => row.eventType).sort()).toEqual(['crash', 'update_installed']);
-    expect(await rowsOf(other.app.id)).toEqual([]);
-  }, 20_000);
+      const rows = await eventually(async () => {
+        const found = await rowsOf(w.app.id);
+        return found.length >= 2 ? found : null;
+      }, QUEUE_WAIT_MS);
+      await new Promise((resolve) => setTimeout(resolve, 200)); // nothing else may follow
+      const settled = await rowsOf(w.app.id);
+      expect(settled).toHaveLength(2);
+      expect(rows.map((row) => row.eventType).sort()).toEqual(['crash', 'update_installed']);
+      expect(await rowsOf(other.app.id)).toEqual([]);
+    },
+    QUEUE_TEST_MS,
+  );
 
   it.each([
     ['a missing deviceId', { deviceId: undefined }],

@@ -11,7 +11,7 @@ import { CHECK_EVENT_BATCH, CHECK_EVENT_FLUSH_MS } from '../src/delivery/telemet
 import { sha256Hex } from '../src/lib/crypto';
 import { codePushPackageHash } from '../src/lib/package-hash';
 import { cacheKeys } from '../src/services/cache';
-import { eventually } from './eventually';
+import { eventually, QUEUE_TEST_MS, QUEUE_WAIT_MS } from './eventually';
 import { createRelease, db } from './factories';
 import { type PublishingWorld, publish, publishingWorld } from './publish';
 import { api, request } from './request';
@@ -211,46 +211,58 @@ describe('native update check', () => {
     expect((await check(w)).status).toBe(404);
   });
 
-  it('records checks as update_check events, batched through the telemetry queue', async () => {
-    const w = await publishingWorld();
-    await publish(w, bundle('v1'), { type: 'application/javascript' });
-    await answer(w, { deviceId: 'telemetry-device', osVersion: '17.2' });
-    // Check events leave the isolate in batches: a check after the flush interval sends both.
-    await new Promise((resolve) => setTimeout(resolve, CHECK_EVENT_FLUSH_MS));
-    await answer(w, { deviceId: 'telemetry-device-2' });
-    const rows = await eventually(async () => {
-      const found = await db()
-        .select()
-        .from(telemetryEvents)
-        .where(eq(telemetryEvents.appId, w.app.id));
-      return found.length >= 2 ? found : null;
-    }, 10_000); // the queue delivers batches every 5 s (wrangler.jsonc)
-    const first = rows.find((row) => row.deviceId === 'telemetry-device');
-    expect(first).toMatchObject({ appId: w.app.id, eventType: 'update_check' });
-    expect(first?.metadata).toMatchObject({ action: 'update', osVersion: '17.2' });
-    expect(rows.map((row) => row.deviceId).sort()).toEqual([
-      'telemetry-device',
-      'telemetry-device-2',
-    ]);
-  }, 20_000);
+  it(
+    'records checks as update_check events, batched through the telemetry queue',
+    async () => {
+      const w = await publishingWorld();
+      await publish(w, bundle('v1'), { type: 'application/javascript' });
+      await answer(w, { deviceId: 'telemetry-device', osVersion: '17.2' });
+      // Check events leave the isolate in batches: a check after the flush interval sends both.
+      await new Promise((resolve) => setTimeout(resolve, CHECK_EVENT_FLUSH_MS));
+      await answer(w, { deviceId: 'telemetry-device-2' });
+      const rows = await eventually(async () => {
+        const found = await db()
+          .select()
+          .from(telemetryEvents)
+          .where(eq(telemetryEvents.appId, w.app.id));
+        return found.length >= 2 ? found : null;
+      }, QUEUE_WAIT_MS); // the queue delivers batches every 5 s (wrangler.jsonc)
+      const first = rows.find((row) => row.deviceId === 'telemetry-device');
+      expect(first).toMatchObject({ appId: w.app.id, eventType: 'update_check' });
+      expect(first?.metadata).toMatchObject({ action: 'update', osVersion: '17.2' });
+      expect(rows.map((row) => row.deviceId).sort()).toEqual([
+        'telemetry-device',
+        'telemetry-device-2',
+      ]);
+    },
+    QUEUE_TEST_MS,
+  );
 
-  it('sends a full batch of check events at once', async () => {
-    const w = await publishingWorld();
-    await publish(w, bundle('v1'), { type: 'application/javascript' });
-    // Different addresses: the test's per app + address limit is far below a batch.
-    for (let i = 0; i < CHECK_EVENT_BATCH; i++) {
-      const res = await check(w, { deviceId: `batch-${i}` }, { 'cf-connecting-ip': `10.0.${i}.1` });
-      expect(res.status).toBe(200);
-    }
-    const rows = await eventually(async () => {
-      const found = await db()
-        .select({ id: telemetryEvents.id })
-        .from(telemetryEvents)
-        .where(eq(telemetryEvents.appId, w.app.id));
-      return found.length >= CHECK_EVENT_BATCH ? found : null;
-    }, 10_000);
-    expect(new Set(rows.map((row) => row.id)).size).toBe(CHECK_EVENT_BATCH);
-  }, 20_000);
+  it(
+    'sends a full batch of check events at once',
+    async () => {
+      const w = await publishingWorld();
+      await publish(w, bundle('v1'), { type: 'application/javascript' });
+      // Different addresses: the test's per app + address limit is far below a batch.
+      for (let i = 0; i < CHECK_EVENT_BATCH; i++) {
+        const res = await check(
+          w,
+          { deviceId: `batch-${i}` },
+          { 'cf-connecting-ip': `10.0.${i}.1` },
+        );
+        expect(res.status).toBe(200);
+      }
+      const rows = await eventually(async () => {
+        const found = await db()
+          .select({ id: telemetryEvents.id })
+          .from(telemetryEvents)
+          .where(eq(telemetryEvents.appId, w.app.id));
+        return found.length >= CHECK_EVENT_BATCH ? found : null;
+      }, QUEUE_WAIT_MS);
+      expect(new Set(rows.map((row) => row.id)).size).toBe(CHECK_EVENT_BATCH);
+    },
+    QUEUE_TEST_MS,
+  );
 
   it('limits checks per app and client address', async () => {
     const w = await publishingWorld();

@@ -80,3 +80,28 @@ export const TelemetryAcceptedJson = z.object({
   ),
 });
 export type TelemetryAcceptedJson = z.infer<typeof TelemetryAcceptedJson>;
+
+/** A release's health (docs/delivery.md, "Release health"): counters, devices, crash rate. */
+export const ReleaseHealthJson = z.object({
+  releaseId: z.string(),
+  status: z.enum(['active', 'paused', 'rolled_back']),
+  totals: z.object({
+    downloads: z.number().int(),
+    installs: z.number().int(),
+    failures: z.number().int(),
+    rollbacks: z.number().int(),
+    crashes: z.number().int(),
+  }),
+  activeDevices: z.number().int().describe('devices whose current release is this one'),
+  crashRate: z.number().describe('crashes / installs, capped at 1; 0 without installs'),
+  crashRateLowerBound: z.number().describe('95% Wilson score lower bound of the crash rate'),
+  adoption: z
+    .array(
+      z.object({
+        hour: z.string().describe('ISO 8601, start of the hour'),
+        installs: z.number().int(),
+      }),
+    )
+    .describe('installs per hour over the last 48 hours, hours without installs left out'),
+});
+export type ReleaseHealthJson = z.infer<typeof ReleaseHealthJson>;

@@ -7,7 +7,8 @@ const logger = createLogger('telemetry-queue');
 /**
  * The telemetry queue: every valid message of the batch is recorded in one go, then acked.
  * A malformed message can never succeed, so it is acked and logged rather than retried; a D1
- * failure retries the batch, which the consumer's idempotent inserts make safe.
+ * failure retries the batch, which the consumer's idempotent inserts make safe. After the
+ * counters move, the crash-rate rule runs on the releases they belong to.
  */
 export async function consumeTelemetry(batch: MessageBatch, env: Env, ctx: ExecutionContext) {
   const events = [];
@@ -17,7 +18,11 @@ export async function consumeTelemetry(batch: MessageBatch, env: Env, ctx: Execu
     else logger.error('Malformed telemetry message dropped', { id: message.id });
   }
   try {
-    await createServices(env, ctx).telemetry.record(events);
+    const services = createServices(env, ctx);
+    const touched = await services.telemetry.record(events);
+    // Crash-rate auto-rollback of the releases the batch counted for. A failure retries the
+    // batch: its events are already stored (counted once), and the retry evaluates again.
+    await services.releases.enforceCrashRates(touched);
     batch.ackAll();
   } catch (error) {
     logger.warn('Telemetry batch failed; retrying', { size: batch.messages.length, error });

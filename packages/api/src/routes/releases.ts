@@ -1,6 +1,7 @@
 import {
   PageQuery,
   PromoteReleaseBody,
+  ReleaseHealthJson,
   ReleaseJson,
   ReleasePageJson,
   RollbackReleaseBody,
@@ -135,6 +136,22 @@ const promoteRelease = defineRoute(
   },
 );
 
+const releaseHealth = defineRoute(
+  { kind: 'org', permission: 'org.read' },
+  {
+    method: 'get',
+    path: `${one}/health`,
+    tags,
+    operationId: 'getReleaseHealth',
+    summary: "A release's health: counters, active devices, crash rate, hourly adoption",
+    description:
+      'The crash rate comes with its 95% Wilson score lower bound, the number crash-rate ' +
+      'auto-rollback compares with the app’s threshold.',
+    request: { params: ReleaseParams },
+    responses: { 200: jsonResponse(ReleaseHealthJson, 'The release’s health'), ...errorResponses },
+  },
+);
+
 export const releaseRoutes = createRouter()
   .openapi(listReleases, async (c) => {
     const input = { ...c.req.valid('param'), ...c.req.valid('query') };
@@ -148,6 +165,9 @@ export const releaseRoutes = createRouter()
       toReleaseJson(await c.var.services.releases.get(c.var.actor, c.req.valid('param'))),
       200,
     ),
+  )
+  .openapi(releaseHealth, async (c) =>
+    c.json(await c.var.services.releases.health(c.var.actor, c.req.valid('param')), 200),
   )
   .openapi(updateRelease, async (c) => {
     const input = { ...c.req.valid('param'), ...c.req.valid('json') };

@@ -1,13 +1,14 @@
 import { PromoteReleaseBody, RollbackReleaseBody, UpdateReleaseBody } from '@skypatch/protocol';
-import { and, desc, eq, isNull } from 'drizzle-orm';
+import { and, desc, eq, gte, isNull, sql } from 'drizzle-orm';
 import { z } from 'zod';
-import { apps, type Release, releases } from '../db/schema';
+import { crashDecision, wilsonLowerBound } from '../core/crash-rate';
+import { apps, devices, type Release, releaseStats, releases, telemetryEvents } from '../db/schema';
 import { AppError } from '../lib/errors';
 import { newId } from '../lib/ids';
 import { PageInput, toPage } from '../lib/pagination';
-import type { Actor } from './actor';
+import { type Actor, systemActor } from './actor';
 import { AppService, assertAppInScope } from './apps';
-import { BaseService } from './base';
+import { BaseService, isGuardFailure } from './base';
 import { bumpChannelVersion, publishCacheChanges } from './cache';
 import type { Permission } from './permissions';
 import {
@@ -22,6 +23,8 @@ import {
 const Id = z.string().min(1).max(64);
 const ListInput = PageInput.extend({ orgId: Id, appId: Id, channelId: Id.optional() });
 const ReleaseRef = z.object({ orgId: Id, appId: Id, releaseId: Id });
+const HOUR_MS = 60 * 60 * 1000;
+const ADOPTION_HOURS = 48;
 
 /**
  * Release management after upload: history, CodePush's `patch` (metadata, rollout only up),
@@ -53,6 +56,59 @@ export class ReleaseService extends BaseService {
 
   async get(actor: Actor, input: z.input<typeof ReleaseRef>): Promise<Release> {
     return this.authorizedRelease(actor, ReleaseRef.parse(input), 'org.read');
+  }
+
+  /**
+   * A release's health: release_stats' totals, the devices on it now, the crash rate and its
+   * Wilson lower bound (the number the auto-rollback judges), and installs per hour over the
+   * last 48 hours (telemetry_release_timestamp_idx serves the range).
+   */
+  async health(actor: Actor, input: z.input<typeof ReleaseRef>) {
+    const release = await this.authorizedRelease(actor, ReleaseRef.parse(input), 'org.read');
+    const db = this.getReadDb('fresh');
+    const since = Date.now() - ADOPTION_HOURS * HOUR_MS;
+    // A literal, not a parameter: D1 binds JS numbers as REAL, which would make the division exact.
+    const hourMs = sql.raw(String(HOUR_MS));
+    const hour = sql<number>`(${telemetryEvents.timestamp} / ${hourMs}) * ${hourMs}`;
+    const [[stats], [active], hours] = await Promise.all([
+      db.select().from(releaseStats).where(eq(releaseStats.releaseId, release.id)),
+      db
+        .select({ count: sql<number>`count(*)` })
+        .from(devices)
+        .where(and(eq(devices.appId, release.appId), eq(devices.currentReleaseId, release.id))),
+      db
+        .select({ hour, installs: sql<number>`count(*)` })
+        .from(telemetryEvents)
+        .where(
+          and(
+            eq(telemetryEvents.releaseId, release.id),
+            gte(telemetryEvents.timestamp, new Date(since)),
+            eq(telemetryEvents.eventType, 'update_installed'),
+          ),
+        )
+        .groupBy(hour)
+        .orderBy(hour),
+    ]);
+    const installs = stats?.totalInstalls ?? 0;
+    const crashes = Math.min(stats?.totalCrashes ?? 0, installs);
+    return {
+      releaseId: release.id,
+      status: release.status,
+      totals: {
+        downloads: stats?.totalDownloads ?? 0,
+        installs,
+        failures: stats?.totalFailures ?? 0,
+        rollbacks: stats?.totalRollbacks ?? 0,
+        crashes: stats?.totalCrashes ?? 0,
+      },
+      activeDevices: active?.count ?? 0,
+      crashRate: installs > 0 ? crashes / installs : 0,
+      crashRateLowerBound: wilsonLowerBound(crashes, installs),
+      adoption: hours.map((row) => ({
+        hour: new Date(row.hour).toISOString(),
+        installs: row.installs,
+      })),
+    };
   }
 
   /** CodePush §2.6 `patch`: metadata freely; the rollout only upwards and only while unfinished. */
@@ -214,6 +270,100 @@ export class ReleaseService extends BaseService {
     await publishCacheChanges(this.env.CACHE, { versions: bumped });
     if (!promoted) throw new AppError('INTERNAL', 'Promotion wrote no release');
     return promoted;
+  }
+
+  /**
+   * Crash-rate auto-rollback (docs/delivery.md): after the telemetry consumer committed a batch,
+   * the counters of the batch's releases are read once (active releases of apps that set a
+   * crashRollbackThreshold only) and every release core/crash-rate.ts condemns is rolled back
+   * or paused. Returns the releases changed. Safe to repeat: a redelivered batch re-evaluates
+   * the same counters and finds the release no longer active.
+   */
+  async enforceCrashRates(releaseIds: readonly string[]): Promise<Release[]> {
+    const ids = [...new Set(releaseIds)];
+    if (ids.length === 0) return [];
+    const rows = await this.getReadDb('fresh')
+      .select({
+        releaseId: releaseStats.releaseId,
+        installs: releaseStats.totalInstalls,
+        crashes: releaseStats.totalCrashes,
+        settings: apps.settings,
+      })
+      .from(releaseStats)
+      .innerJoin(releases, eq(releases.id, releaseStats.releaseId))
+      .innerJoin(apps, eq(apps.id, releases.appId))
+      .where(
+        and(
+          // One parameter for any number of ids (D1 binds at most 100 per statement).
+          sql`${releaseStats.releaseId} IN (SELECT value FROM json_each(${JSON.stringify(ids)}))`,
+          eq(releases.status, 'active'),
+          isNull(releases.deletedAt),
+          isNull(apps.deletedAt),
+          sql`json_extract(${apps.settings}, '$.crashRollbackThreshold') IS NOT NULL`,
+        ),
+      );
+    const changed: Release[] = [];
+    for (const row of rows) {
+      const decision = crashDecision(row.settings, {
+        installs: row.installs ?? 0,
+        crashes: row.crashes ?? 0,
+      });
+      if (!decision.act) continue;
+      const release = await this.autoRollback(row.releaseId, decision.reason, decision.action);
+      if (release) changed.push(release);
+    }
+    return changed;
+  }
+
+  /**
+   * Rolls back (or pauses) an active release on the system actor's behalf: status, reason,
+   * `release.auto_rollback` audit row and the channel's cache stamp in one D1 batch, then the
+   * stamp to KV. Guarded on status = 'active' (the audit row is the batch's guard, the UPDATE
+   * repeats the condition), so a second call, or a race with a person's rollback, changes
+   * nothing and returns null.
+   */
+  async autoRollback(
+    releaseId: string,
+    reason: string,
+    action: 'rollback' | 'pause' = 'rollback',
+  ): Promise<Release | null> {
+    const [row] = await this.getReadDb('fresh')
+      .select({ release: releases, orgId: apps.orgId })
+      .from(releases)
+      .innerJoin(apps, eq(apps.id, releases.appId))
+      .where(and(eq(releases.id, releaseId), isNull(releases.deletedAt)))
+      .limit(1);
+    if (row?.release.status !== 'active') return null;
+    const { release, orgId } = row;
+    const changes = {
+      status: action === 'pause' ? ('paused' as const) : ('rolled_back' as const),
+      rollbackReason: reason,
+    };
+    const stillActive = and(eq(releases.id, release.id), eq(releases.status, 'active'));
+    try {
+      const [, [updated], bumped] = await this.database.batch([
+        this.audit(
+          systemActor('crash-rate auto-rollback', orgId),
+          {
+            orgId,
+            action: 'release.auto_rollback',
+            resourceType: 'release',
+            resourceId: release.id,
+            before: { status: release.status, rollbackReason: release.rollbackReason },
+            after: changes,
+          },
+          sql`EXISTS (SELECT 1 FROM ${releases} WHERE ${stillActive})`,
+        ),
+        this.database.update(releases).set(changes).where(stillActive).returning(),
+        bumpChannelVersion(this.database, release.channelId),
+      ]);
+      await publishCacheChanges(this.env.CACHE, { versions: bumped });
+      if (updated) this.logger.warn('Release auto-rolled back', { releaseId, action, reason });
+      return updated ?? null;
+    } catch (error) {
+      if (isGuardFailure(error)) return null;
+      this.handleDatabaseError(error, 'autoRollback', { releaseId });
+    }
   }
 
   /** One release change: the row, the channel's cache version and the audit row, together. */

@@ -96,8 +96,13 @@ ON CONFLICT (app_id, id) DO UPDATE SET
  * failed batch rolls back whole and its retry starts from scratch (docs/delivery.md).
  */
 export class TelemetryService extends BaseService {
-  async record(events: readonly DeviceEvent[]): Promise<void> {
-    if (events.length === 0) return;
+  /**
+   * Returns the releases whose counters the batch may have moved (every release an event
+   * other than a check names), for the crash-rate rule. Taken from the events, not from what
+   * this delivery inserted, so a retry after a failed evaluation evaluates again.
+   */
+  async record(events: readonly DeviceEvent[]): Promise<string[]> {
+    if (events.length === 0) return [];
     const batch = crypto.randomUUID();
     const rows: NewTelemetryEvent[] = events.map((event) => ({
       id: event.id,
@@ -122,7 +127,7 @@ export class TelemetryService extends BaseService {
       );
     }
     const [first, ...rest] = inserts;
-    if (!first) return;
+    if (!first) return [];
     // The marker goes into the aggregate statements as a literal, not a parameter: Drizzle's
     // D1 batch cannot bind parameters of a raw statement (it has no prepared statement to bind
     // to). Safe: it is a UUID minted above, never input.
@@ -133,5 +138,10 @@ export class TelemetryService extends BaseService {
       this.database.run(bumpReleaseStats(marker)),
       this.database.run(upsertDevices(marker)),
     ]);
+    const touched = new Set<string>();
+    for (const event of events) {
+      if (event.releaseId && event.type !== 'update_check') touched.add(event.releaseId);
+    }
+    return [...touched];
   }
 }

@@ -6,7 +6,7 @@ import {
 } from '@skypatch/protocol';
 import type { z } from 'zod';
 import { sha256Hex } from '../lib/crypto';
-import type { NewDeviceEvent } from './telemetry';
+import { type NewDeviceEvent, nativeDeviceMetadata } from './telemetry';
 import type { ChannelView } from './view';
 
 /** Events stamped further ahead than this are refused: a device clock that far off lies. */
@@ -80,15 +80,7 @@ export async function acceptTelemetry(
       errorCode: event.errorCode ?? null,
       errorMessage: event.errorMessage ?? null,
       // The envelope's facts win over the event's own keys: they are what the devices row shows.
-      metadata: {
-        ...event.metadata,
-        source: 'native',
-        channelId: view.channelId,
-        platform: body.platform,
-        appVersion: body.appVersion,
-        osVersion: body.osVersion ?? null,
-        deviceModel: body.deviceModel ?? null,
-      },
+      metadata: { ...event.metadata, ...nativeDeviceMetadata(view.channelId, body) },
       timestamp: event.timestamp,
     });
   }

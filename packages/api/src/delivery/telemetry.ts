@@ -52,6 +52,24 @@ export const TelemetryMessageSchema = z.object({
 export type NewDeviceEvent = Pick<DeviceEvent, 'type' | 'appId' | 'deviceId'> &
   Partial<Omit<DeviceEvent, 'type' | 'appId' | 'deviceId'>>;
 
+/**
+ * What a native device says about itself, in every event's metadata: the consumer's devices
+ * upsert reads platform, appVersion, osVersion and deviceModel from there.
+ */
+export function nativeDeviceMetadata(
+  channelId: string,
+  device: { platform: string; appVersion: string; osVersion?: string; deviceModel?: string },
+) {
+  return {
+    source: 'native',
+    channelId,
+    platform: device.platform,
+    appVersion: device.appVersion,
+    osVersion: device.osVersion ?? null,
+    deviceModel: device.deviceModel ?? null,
+  };
+}
+
 export function deviceEvent(event: NewDeviceEvent): DeviceEvent {
   return {
     id: event.id ?? newId('event'),

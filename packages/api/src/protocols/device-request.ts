@@ -1,5 +1,7 @@
 import type { Context } from 'hono';
 import { DEFAULT_CHECKS_PER_MINUTE, type LimitVerdict, limitCheck } from '../delivery/rate-limit';
+import { channelViewOf } from '../delivery/resolve';
+import type { ChannelView } from '../delivery/view';
 import type { AppEnv } from '../env';
 import { AppError } from '../lib/errors';
 
@@ -54,4 +56,23 @@ export async function enforceCheckLimit(request: DeviceRequest, appId: string): 
       retryAfterSeconds: verdict.retryAfterSeconds,
     });
   }
+}
+
+/**
+ * The channel view behind a deployment key, for device routes that answer in the API's error
+ * shape: 404 for an unknown key, 400 for a key of the other platform's app, then the per app +
+ * address limit.
+ */
+export async function deviceChannel(
+  request: DeviceRequest,
+  deploymentKey: string,
+  platform: 'ios' | 'android',
+): Promise<ChannelView> {
+  const view = await channelViewOf(request.env, deploymentKey, request.waitUntil, request.meter);
+  if (!view) throw new AppError('NOT_FOUND', 'Unknown deployment key');
+  if (view.platform !== platform) {
+    throw new AppError('BAD_REQUEST', `This deployment key belongs to an ${view.platform} app`);
+  }
+  await enforceCheckLimit(request, view.appId);
+  return view;
 }

@@ -1,8 +1,7 @@
 import { UpdateCheckBody, UpdateCheckJson } from '@skypatch/protocol';
 import { selectRelease } from '../core/selection';
-import { channelViewOf } from '../delivery/resolve';
 import { SIGNATURE_HEADER, signBody } from '../delivery/signing';
-import { bufferCheckEvent } from '../delivery/telemetry';
+import { bufferCheckEvent, nativeDeviceMetadata } from '../delivery/telemetry';
 import { AppError } from '../lib/errors';
 import { downloadUrl } from '../routes/downloads';
 import {
@@ -12,7 +11,7 @@ import {
   jsonBody,
   jsonResponse,
 } from '../routes/openapi';
-import { D1_ROWS_HEADER, deviceRequest, enforceCheckLimit } from './device-request';
+import { D1_ROWS_HEADER, deviceChannel, deviceRequest } from './device-request';
 import { nativeAnswer, nativeFacts } from './native-answer';
 
 const check = defineRoute(
@@ -43,17 +42,7 @@ export const updateRoutes = createRouter().openapi(check, async (c) => {
   if (!facts) {
     throw new AppError('BAD_REQUEST', 'appVersion must be a semver version, e.g. 1.4.0');
   }
-  const view = await channelViewOf(
-    request.env,
-    body.deploymentKey,
-    request.waitUntil,
-    request.meter,
-  );
-  if (!view) throw new AppError('NOT_FOUND', 'Unknown deployment key');
-  if (view.platform !== body.platform) {
-    throw new AppError('BAD_REQUEST', `This deployment key belongs to an ${view.platform} app`);
-  }
-  await enforceCheckLimit(request, view.appId);
+  const view = await deviceChannel(request, body.deploymentKey, body.platform);
 
   const decision = selectRelease(view.releases, facts);
   const answer = nativeAnswer(decision, (key) => downloadUrl(request.env, request.url, key));
@@ -67,12 +56,7 @@ export const updateRoutes = createRouter().openapi(check, async (c) => {
       releaseId: decision.current?.id ?? null,
       bundleVersion: decision.current?.label ?? null,
       metadata: {
-        source: 'native',
-        channelId: view.channelId,
-        platform: body.platform,
-        appVersion: body.appVersion,
-        osVersion: body.osVersion ?? null,
-        deviceModel: body.deviceModel ?? null,
+        ...nativeDeviceMetadata(view.channelId, body),
         action: answer.action,
         offeredReleaseId: answer.action === 'none' ? null : (answer.update?.releaseId ?? null),
       },

@@ -1,8 +1,6 @@
 import { TelemetryAcceptedJson, TelemetryBody } from '@skypatch/protocol';
-import { channelViewOf } from '../delivery/resolve';
 import { enqueueTelemetry } from '../delivery/telemetry';
 import { acceptTelemetry } from '../delivery/telemetry-intake';
-import { AppError } from '../lib/errors';
 import {
   createRouter,
   defineRoute,
@@ -10,7 +8,7 @@ import {
   jsonBody,
   jsonResponse,
 } from '../routes/openapi';
-import { deviceRequest, enforceCheckLimit } from './device-request';
+import { deviceChannel, deviceRequest } from './device-request';
 
 const intake = defineRoute(
   { kind: 'public' },
@@ -35,12 +33,7 @@ const intake = defineRoute(
 export const telemetryRoutes = createRouter().openapi(intake, async (c) => {
   const body = c.req.valid('json');
   const request = deviceRequest(c);
-  const view = await channelViewOf(request.env, body.deploymentKey, request.waitUntil);
-  if (!view) throw new AppError('NOT_FOUND', 'Unknown deployment key');
-  if (view.platform !== body.platform) {
-    throw new AppError('BAD_REQUEST', `This deployment key belongs to an ${view.platform} app`);
-  }
-  await enforceCheckLimit(request, view.appId);
+  const view = await deviceChannel(request, body.deploymentKey, body.platform);
   const { events, answer } = await acceptTelemetry(view, body);
   enqueueTelemetry(request.env.TELEMETRY_QUEUE, events, request.waitUntil);
   return c.json(answer, 202);

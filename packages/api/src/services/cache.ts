@@ -1,4 +1,4 @@
-import { eq, sql } from 'drizzle-orm';
+import { eq, type SQL, sql } from 'drizzle-orm';
 import type { Database } from '../db';
 import { channels } from '../db/schema';
 import { forgetInIsolate } from '../delivery/cache';
@@ -22,19 +22,19 @@ export const cacheKeys = {
  * serialises writes, so concurrent bumps never lose one (a KV read-modify-write could).
  */
 export function bumpChannelVersion(db: Database, channelId: string) {
-  return db
-    .update(channels)
-    .set({ cacheVersion: sql`${channels.cacheVersion} + 1` })
-    .where(eq(channels.id, channelId))
-    .returning({ id: channels.id, cacheVersion: channels.cacheVersion });
+  return bumpChannels(db, eq(channels.id, channelId));
 }
 
 /** bumpChannelVersion for every channel of an app: what a check sees of the app changed. */
 export function bumpAppChannels(db: Database, appId: string) {
+  return bumpChannels(db, eq(channels.appId, appId));
+}
+
+function bumpChannels(db: Database, which: SQL) {
   return db
     .update(channels)
     .set({ cacheVersion: sql`${channels.cacheVersion} + 1` })
-    .where(eq(channels.appId, appId))
+    .where(which)
     .returning({ id: channels.id, cacheVersion: channels.cacheVersion });
 }
 

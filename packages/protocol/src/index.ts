@@ -5,6 +5,7 @@ export * from './errors';
 export * from './keys';
 export * from './orgs';
 export * from './patches';
+export * from './status-public';
 export * from './system';
 export * from './telemetry';
 export * from './updates';

@@ -836,4 +836,56 @@ export const TABLE_NOTES = {
       },
     ],
   },
+  component_status_log: {
+    purpose:
+      'Every status each component has held, one row per stretch (open row: ended_at null); the uptime bars are computed from it.',
+    rowsEstimate: '100,000s (one row per status change)',
+    indexes: {
+      component_status_log_component_idx: "A component's history in time order; cascades",
+      component_status_log_page_ended_idx:
+        "A page's stretches still open or ended inside the 90-day window; cascades",
+    },
+    accessPatterns: [
+      {
+        operation: 'Close the open stretch and open a new one',
+        query:
+          'UPDATE … SET ended_at = ? WHERE component_id = ? AND ended_at IS NULL; INSERT, in the batch of the status change',
+        frequency: LOW,
+      },
+      {
+        operation: 'Uptime of a page',
+        query: 'WHERE page_id = ? AND (ended_at IS NULL OR ended_at >= ?)',
+        frequency: ON_KV_MISS,
+      },
+    ],
+  },
+  subscribers: {
+    purpose: 'Email and webhook subscribers of a page; webhook secrets are stored encrypted.',
+    rowsEstimate: '1,000s per page',
+    indexes: {
+      subscribers_page_idx: "A page's subscribers of one mode, for fan-out",
+      subscribers_unsubscribe_token_hash_unique: 'The unsubscribe link finds its subscriber',
+    },
+    accessPatterns: [
+      {
+        operation: 'Fan out an incident or component event',
+        query: "WHERE page_id = ? AND mode = 'webhook' AND quarantined_at IS NULL",
+        frequency: LOW,
+      },
+    ],
+  },
+  webhook_deliveries: {
+    purpose: 'One webhook POST to one subscriber with its attempts and last answer.',
+    rowsEstimate: '100,000s (kept 30 days)',
+    indexes: {
+      webhook_deliveries_subscriber_idx: "A subscriber's deliveries, newest first; cascades",
+    },
+    accessPatterns: [
+      {
+        operation: 'Record an attempt',
+        query: 'UPDATE … SET attempts = attempts + 1, status = ? WHERE id = ?',
+        frequency: LOW,
+      },
+    ],
+  },
 } satisfies Readonly<Record<string, TableNotes>>;

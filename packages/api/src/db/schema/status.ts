@@ -191,3 +191,87 @@ export type NewIncidentUpdate = typeof incidentUpdates.$inferInsert;
 export type IncidentComponent = typeof incidentComponents.$inferSelect;
 export type NewIncidentComponent = typeof incidentComponents.$inferInsert;
 export type ComponentStatus = (typeof COMPONENT_STATUSES)[number];
+
+/**
+ * Every status a component has held, one row per stretch (spec §4.4 `component_status_log`):
+ * the open row has `ended_at` null. Written in the same batch as every status change (incident,
+ * manual edit or maintenance automation); the 90-day uptime bars are computed from it.
+ */
+export const componentStatusLog = sqliteTable(
+  'component_status_log',
+  {
+    id: text('id').primaryKey(),
+    pageId: text('page_id')
+      .notNull()
+      .references(() => pages.id, { onDelete: 'cascade' }),
+    componentId: text('component_id')
+      .notNull()
+      .references(() => components.id, { onDelete: 'cascade' }),
+    status: text('status', { enum: COMPONENT_STATUSES }).notNull(),
+    startedAt: timestamp('started_at').notNull(),
+    endedAt: timestamp('ended_at'),
+  },
+  (t) => [
+    index('component_status_log_component_idx').on(t.componentId, t.startedAt),
+    // The page's uptime read: every stretch still open or ended inside the window.
+    index('component_status_log_page_ended_idx').on(t.pageId, t.endedAt),
+  ],
+);
+
+export const SUBSCRIBER_MODES = ['email', 'webhook'] as const;
+
+/**
+ * Page subscribers (spec §5.1; email and webhook only). A webhook subscriber's deliveries are
+ * signed with its own secret, stored AES-GCM encrypted; `components` empty means all.
+ */
+export const subscribers = sqliteTable(
+  'subscribers',
+  {
+    id: text('id').primaryKey(),
+    pageId: text('page_id')
+      .notNull()
+      .references(() => pages.id, { onDelete: 'cascade' }),
+    mode: text('mode', { enum: SUBSCRIBER_MODES }).notNull(),
+    email: text('email'),
+    endpoint: text('endpoint'),
+    componentIds: text('component_ids', { mode: 'json' }).$type<string[]>(),
+    signingSecret: text('signing_secret'), // encrypted (lib/secret-box.ts)
+    unsubscribeTokenHash: text('unsubscribe_token_hash').unique(),
+    confirmedAt: timestamp('confirmed_at'),
+    quarantinedAt: timestamp('quarantined_at'),
+    purgeAt: timestamp('purge_at'),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [index('subscribers_page_idx').on(t.pageId, t.mode)],
+);
+
+export const WEBHOOK_DELIVERY_STATUSES = ['pending', 'delivered', 'failed'] as const;
+
+/** One webhook POST to one subscriber, with its attempts: what the team sees when one fails. */
+export const webhookDeliveries = sqliteTable(
+  'webhook_deliveries',
+  {
+    id: text('id').primaryKey(),
+    subscriberId: text('subscriber_id')
+      .notNull()
+      .references(() => subscribers.id, { onDelete: 'cascade' }),
+    event: text('event', { enum: ['incident', 'component'] }).notNull(),
+    status: text('status', { enum: WEBHOOK_DELIVERY_STATUSES }).notNull().default('pending'),
+    attempts: integer('attempts').notNull().default(0),
+    responseStatus: integer('response_status'),
+    lastError: text('last_error'),
+    createdAt: createdAt(),
+    deliveredAt: timestamp('delivered_at'),
+  },
+  (t) => [index('webhook_deliveries_subscriber_idx').on(t.subscriberId, t.createdAt)],
+);
+
+export type ComponentStatusLogRow = typeof componentStatusLog.$inferSelect;
+export type NewComponentStatusLogRow = typeof componentStatusLog.$inferInsert;
+export type Subscriber = typeof subscribers.$inferSelect;
+export type NewSubscriber = typeof subscribers.$inferInsert;
+export type WebhookDelivery = typeof webhookDeliveries.$inferSelect;
+export type IncidentStatus = (typeof INCIDENT_STATUSES)[number];
+export type IncidentImpact = (typeof INCIDENT_IMPACTS)[number];
+export type PageIndicator = (typeof PAGE_INDICATORS)[number];

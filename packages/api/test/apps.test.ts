@@ -9,7 +9,7 @@ import {
 } from '@skypatch/protocol';
 import { and, eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import { apps, auditLogs, channels } from '../src/db/schema';
+import { apps, auditLogs, channels, components, pages } from '../src/db/schema';
 import { cacheKeys } from '../src/services/cache';
 import {
   createApiKey,
@@ -104,6 +104,34 @@ describe('apps', () => {
       settings: { crashRollbackThreshold: 0.05, crashRollbackMinInstalls: 200 },
     });
     expect((await api(token).patch(`${base}/${app.id}`, {})).status).toBe(400);
+  });
+
+  it("links a status component of the org's own pages only", async () => {
+    const { test, token, base } = await adminOf();
+    const other = await createOrg();
+    const suffix = crypto.randomUUID().slice(0, 8);
+    const componentOf = async (orgId: string, id: string) => {
+      const pageId = `p${id.slice(1)}`;
+      await db()
+        .insert(pages)
+        .values({ id: pageId, orgId, name: 'S', subdomain: `s-${pageId}` });
+      await db().insert(components).values({ id, pageId, name: 'Mobile app' });
+      return id;
+    };
+    const ours = await componentOf(test.org.id, `c${suffix}aaa`);
+    const theirs = await componentOf(other.org.id, `c${suffix}bbb`);
+    const app = await newApp(token, base, { settings: { statusComponentId: ours } });
+    expect(app.settings).toEqual({ statusComponentId: ours });
+    const refused = await api(token).patch(`${base}/${app.id}`, {
+      settings: { statusComponentId: theirs },
+    });
+    expect(refused.status, refused.text).toBe(400);
+    const [stored] = await db().select().from(apps).where(eq(apps.id, app.id));
+    expect(stored?.settings).toEqual({ statusComponentId: ours });
+    const unlinked = await api(token).patch<AppJson>(`${base}/${app.id}`, {
+      settings: { statusComponentId: null },
+    });
+    expect(AppJson.parse(unlinked.body).settings).toEqual({ statusComponentId: null });
   });
 
   it('soft-deletes: gone from lists, keys forgotten in KV, restorable', async () => {

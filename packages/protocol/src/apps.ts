@@ -25,6 +25,14 @@ export const AppSettings = z
       .optional()
       .describe('installs a release needs before its crash rate is trusted'),
     crashRollbackAction: z.enum(['rollback', 'pause']).optional(),
+    statusComponentId: z
+      .string()
+      .regex(/^[0-9a-z]{12}$/, 'a status page component id')
+      .nullable()
+      .optional()
+      .describe(
+        "a component of one of the org's status pages: an incident is opened on it when a release is rolled back for its crash rate (null unlinks)",
+      ),
   })
   .strict();
 export type AppSettings = z.infer<typeof AppSettings>;

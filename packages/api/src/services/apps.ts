@@ -6,7 +6,16 @@ import {
 } from '@skypatch/protocol';
 import { and, asc, desc, eq, isNull, sql } from 'drizzle-orm';
 import { z } from 'zod';
-import { type App, apps, type Channel, channels, retiredDeploymentKeys } from '../db/schema';
+import {
+  type App,
+  type AppSettings,
+  apps,
+  type Channel,
+  channels,
+  components,
+  pages,
+  retiredDeploymentKeys,
+} from '../db/schema';
 import { BASE62, randomString } from '../lib/crypto';
 import { AppError } from '../lib/errors';
 import { newId } from '../lib/ids';
@@ -38,6 +47,7 @@ export class AppService extends BaseService {
   async create(actor: Actor, input: z.input<typeof CreateAppBody> & { orgId: string }) {
     const { orgId, ...body } = CreateAppBody.extend({ orgId: Id }).parse(input);
     await this.authorize(actor, orgId, 'app.manage');
+    await this.assertStatusComponent(orgId, body.settings);
     const appId = newId('app');
     const names = body.manuallyProvisionChannels ? [] : DEFAULT_CHANNELS;
     const newChannels = names.map((name) => ({
@@ -123,6 +133,7 @@ export class AppService extends BaseService {
     const body = UpdateAppBody.parse(input);
     await this.authorize(actor, orgId, 'app.manage');
     const app = await this.findOwnedApp(orgId, appId);
+    await this.assertStatusComponent(orgId, body.settings);
     // Merged over the stored settings, so internal keys (codeSigning) survive an edit.
     const settings = body.settings ? { ...(app.settings ?? {}), ...body.settings } : undefined;
     const changes = { name: body.name, bundleId: body.bundleId, settings };
@@ -345,6 +356,23 @@ export class AppService extends BaseService {
   }
 
   /** Seed 004's ownership check as one query: the org id and deleted_at sit in the WHERE. */
+  /** A linked status component must be on one of the org's own pages. */
+  private async assertStatusComponent(orgId: string, settings: AppSettings | undefined) {
+    const componentId = settings?.statusComponentId;
+    if (!componentId) return;
+    const [found] = await this.getReadDb('fresh')
+      .select({ id: components.id })
+      .from(components)
+      .innerJoin(pages, eq(pages.id, components.pageId))
+      .where(and(eq(components.id, componentId), eq(pages.orgId, orgId)))
+      .limit(1);
+    if (!found) {
+      throw new AppError('BAD_REQUEST', 'Unknown status page component', {
+        field: 'settings.statusComponentId',
+      });
+    }
+  }
+
   async findOwnedApp(orgId: string, appId: string): Promise<App> {
     const [app] = await this.getReadDb('fresh')
       .select()

@@ -13,6 +13,8 @@ export interface AppSettings {
   crashRollbackMinInstalls?: number;
   /** Pause instead of rolling back when the threshold is crossed. */
   crashRollbackAction?: 'rollback' | 'pause';
+  /** A status page component that gets an incident when a release is auto-rolled back. */
+  statusComponentId?: string | null;
   [key: string]: unknown;
 }
 

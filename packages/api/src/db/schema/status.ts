@@ -39,6 +39,11 @@ export const pages = sqliteTable(
     name: text('name').notNull(),
     subdomain: text('subdomain').notNull().unique(),
     customDomain: text('custom_domain').unique(),
+    /**
+     * A custom domain asked for but not yet proven (DNS TXT, docs/status-pages.md): it serves
+     * nothing until verified, then moves to custom_domain. Unclaimed names can't be squatted.
+     */
+    customDomainPending: text('custom_domain_pending'),
     url: text('url'), // the company's own site, linked from the page header
     statusIndicator: text('status_indicator', { enum: PAGE_INDICATORS }).default('none'),
     statusDescription: text('status_description').default('All Systems Operational'),

@@ -3,6 +3,8 @@ import { apps, PLATFORMS } from './apps';
 import { createdAt, timestamp } from './columns';
 import { releases } from './releases';
 
+// Seed 000's event types. The wire enum (@skypatch/protocol TelemetryEventType) lists the same;
+// delivery/telemetry.ts fails to compile when the two drift (db/ imports nothing but Drizzle).
 export const TELEMETRY_EVENT_TYPES = [
   'update_check',
   'update_downloaded',
@@ -30,6 +32,11 @@ export const devices = sqliteTable(
     currentBundleVersion: text('current_bundle_version'),
     currentBundleHash: text('current_bundle_hash'),
     currentReleaseId: text('current_release_id'),
+    /**
+     * When the device reported current_release_id (its newest install or check): a batch that
+     * arrives late with older events must not move the device back.
+     */
+    currentReleaseAt: timestamp('current_release_at'),
     lastSeenAt: timestamp('last_seen_at'),
     crashCount: integer('crash_count').default(0),
     createdAt: createdAt(),

@@ -1,0 +1,1 @@
+ALTER TABLE `devices` ADD `current_release_at` integer;

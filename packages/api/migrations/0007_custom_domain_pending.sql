@@ -1,0 +1,1 @@
+ALTER TABLE `pages` ADD `custom_domain_pending` text;

@@ -2,7 +2,7 @@ import { exports } from 'cloudflare:workers';
 import { eq } from 'drizzle-orm';
 import { strToU8, unzipSync, zipSync } from 'fflate';
 import { describe, expect, it } from 'vitest';
-import { releases, telemetryEvents } from '../src/db/schema';
+import { devices, releaseStats, releases, telemetryEvents } from '../src/db/schema';
 import { sha256Hex } from '../src/lib/crypto';
 import { codePushPackageHash } from '../src/lib/package-hash';
 import { codePushClient, type Generation, type RemotePackage, SERVER_URL } from './codepush-sdk';
@@ -143,6 +143,20 @@ describe.each<Generation>(['v0.1', 'legacy'])('the %s acquisition SDK', (generat
         'update_installed v1',
       ]);
       expect(events.every((e) => e.deviceId === 'cid-1')).toBe(true);
+      // Counted: release_stats for v1 (the same D1 batch as the raw rows) and the device.
+      const stats = await eventually(async () => {
+        const [row] = await db().select().from(releaseStats).where(eq(releaseStats.releaseId, v1));
+        return (row?.totalFailures ?? 0) + (row?.totalInstalls ?? 0) >= 2 ? row : null;
+      }, QUEUE_WAIT_MS);
+      expect(stats).toMatchObject({
+        totalDownloads: 1,
+        totalInstalls: 1,
+        totalFailures: 1,
+        totalRollbacks: 0,
+        totalCrashes: 0,
+      });
+      const [device] = await db().select().from(devices).where(eq(devices.appId, w.app.id));
+      expect(device).toMatchObject({ id: 'cid-1', platform: 'android', crashCount: 0 });
     },
     QUEUE_TEST_MS,
   );

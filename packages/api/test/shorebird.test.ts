@@ -4,11 +4,10 @@ import { PatchCheckJson, PatchJson, type ShorebirdEvent } from '@skypatch/protoc
 import { and, eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { createApp as createWorkerApp } from '../src/app';
-import { patches, telemetryEvents } from '../src/db/schema';
+import { devices, patches, telemetryEvents } from '../src/db/schema';
 import { forgetInIsolate } from '../src/delivery/cache';
 import { decidePatch, type TargetPatch } from '../src/delivery/patches';
 import { sha256Hex } from '../src/lib/crypto';
-import { newId } from '../src/lib/ids';
 import { toTelemetryEvent } from '../src/protocols/shorebird';
 import { eventually, QUEUE_TEST_MS, QUEUE_WAIT_MS } from './eventually';
 import { createApiKey, createApp, createOrg, db } from './factories';
@@ -570,7 +569,8 @@ describe('POST /api/v1/patches/events', () => {
         },
       });
       const { d1, statements } = recordingD1(env.DB);
-      const failure = { ...d, app_id: newId('app') };
+      const { app } = await createApp(await createOrg());
+      const failure = { ...d, app_id: app.id };
       const body = JSON.stringify({
         event: eventOf(failure, '__patch_install_failure__', 3, 'boom'),
       });
@@ -626,6 +626,15 @@ describe('POST /api/v1/patches/events', () => {
         errorMessage: 'boom',
         timestamp: new Date(1_767_225_600_000),
         metadata: expect.objectContaining({ patchNumber: 3, source: 'shorebird' }),
+      });
+      // Patches are not releases: the event counts into the device registry, not release_stats.
+      const [device] = await db().select().from(devices).where(eq(devices.appId, failure.app_id));
+      expect(device).toMatchObject({
+        id: d.client_id,
+        platform: 'android',
+        appVersion: VERSION,
+        lastSeenAt: new Date(1_767_225_600_000),
+        crashCount: 0,
       });
     },
     QUEUE_TEST_MS,

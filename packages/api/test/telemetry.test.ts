@@ -11,6 +11,7 @@ import {
   type TelemetryMessage,
 } from '../src/delivery/telemetry';
 import worker from '../src/index';
+import { consumeDeadTelemetry } from '../src/queues/telemetry';
 import { eventually, QUEUE_TEST_MS, QUEUE_WAIT_MS } from './eventually';
 import { createApp, createOrg, createRelease, db } from './factories';
 import { request } from './request';
@@ -348,7 +349,27 @@ describe('telemetry consumer', () => {
     expect((await deviceOf(w.app.id, 'd'))?.currentReleaseId).toBeNull();
   });
 
-  it('acks and drops a malformed message without losing the rest of the batch', async () => {
+  it('keeps a device on its newest release when an older batch arrives late', async () => {
+    const w = await telemetryWorld();
+    const at = Date.now() - 60_000;
+    const position = (type: 'update_installed' | 'update_check', releaseId: string, t: number) =>
+      deviceEvent({ type, appId: w.app.id, deviceId: 'late', releaseId, timestamp: t });
+    await deliver([message([position('update_installed', w.v2.id, at + 10)])]);
+    // A check from before the install, delivered after it (another isolate's buffer).
+    await deliver([message([position('update_check', w.v1.id, at)])]);
+    expect(await deviceOf(w.app.id, 'late')).toMatchObject({
+      currentReleaseId: w.v2.id,
+      currentReleaseAt: new Date(at + 10),
+      lastSeenAt: new Date(at + 10),
+    });
+    await deliver([message([position('update_check', w.v1.id, at + 20)])]);
+    expect(await deviceOf(w.app.id, 'late')).toMatchObject({
+      currentReleaseId: w.v1.id,
+      currentReleaseAt: new Date(at + 20),
+    });
+  });
+
+  it('sends a poison message towards the dead-letter queue and records the rest', async () => {
     const w = await telemetryWorld();
     const good = deviceEvent({
       type: 'update_downloaded',
@@ -362,10 +383,30 @@ describe('telemetry consumer', () => {
       'not even an object',
       message([good]),
     ]);
-    expect(result.ackAll).toBe(true);
+    // Retried on their own (max_retries, then skypatch-telemetry-dlq); the good one is acked.
+    expect(result.ackAll).toBe(false);
     expect(result.retryBatch.retry).toBe(false);
+    expect(result.retryMessages.map((m) => m.msgId).sort()).toEqual(['m0', 'm1']);
+    expect(result.explicitAcks).toEqual(['m2']);
     expect((await rowsOf(w.app.id)).map((row) => row.id)).toEqual([good.id]);
     expect((await statsOf(w.v2.id))?.totalDownloads).toBe(1);
+  });
+
+  it('survives a batch of nothing but poison, and the dead-letter consumer acks it', async () => {
+    const poison = [{ events: 'nope' }, null, { events: [{ type: 'crash' }] }];
+    const result = await deliver(poison);
+    expect(result.retryMessages.map((m) => m.msgId).sort()).toEqual(['m0', 'm1', 'm2']);
+    expect(result.explicitAcks).toEqual([]);
+
+    const batch = createMessageBatch(
+      'skypatch-telemetry-dlq',
+      poison.map((body, i) => ({ id: `d${i}`, timestamp: new Date(), attempts: 4, body })),
+    );
+    const ctx = createExecutionContext();
+    await consumeDeadTelemetry(batch);
+    const dead = await getQueueResult(batch, ctx);
+    expect(dead.explicitAcks.sort()).toEqual(['d0', 'd1', 'd2']);
+    expect(dead.retryMessages).toEqual([]);
   });
 
   it('stores events of an unknown app raw and writes no device for them', async () => {

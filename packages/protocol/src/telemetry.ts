@@ -4,7 +4,7 @@ import { DeploymentKey } from './apps';
 // The native telemetry intake (docs/delivery.md, "Telemetry"): a device sends its events in
 // batches; valid events are accepted, invalid ones reported back by index.
 
-/** Seed 000's event types. */
+/** Seed 000's event types (the API's telemetry_events.event_type column lists the same). */
 export const TelemetryEventType = z.enum([
   'update_check',
   'update_downloaded',
@@ -81,6 +81,42 @@ export const TelemetryAcceptedJson = z.object({
 });
 export type TelemetryAcceptedJson = z.infer<typeof TelemetryAcceptedJson>;
 
+/** The most values a health breakdown lists; the rest are summed into `other`. */
+export const HEALTH_BREAKDOWN_TOP = 10;
+/** The days of daily adoption buckets (the raw events they come from are kept 30 days). */
+export const HEALTH_DAILY_DAYS = 30;
+/** The hours of hourly adoption buckets. */
+export const HEALTH_HOURLY_HOURS = 48;
+
+const count = z.number().int().nonnegative();
+
+const bucketCounts = {
+  installs: count.describe('update_installed events of the release'),
+  crashes: count.describe('crash events of the release'),
+  devices: count.describe('distinct devices that sent any event about the release'),
+};
+
+/** One ranked list of a breakdown: the top values by count, and what the others add up to. */
+export const HealthBreakdownJson = z.object({
+  top: z
+    .array(
+      z.object({
+        value: z.string().nullable().describe('null: devices that did not say'),
+        count,
+      }),
+    )
+    .describe(`at most ${HEALTH_BREAKDOWN_TOP}, largest first`),
+  other: count.describe('the sum of the values not in `top`'),
+  distinctValues: count.describe('how many values there are in all, null included'),
+});
+export type HealthBreakdownJson = z.infer<typeof HealthBreakdownJson>;
+
+const HealthDimensionJson = z.object({
+  activeDevices: HealthBreakdownJson.describe('devices whose current release is this one'),
+  installs: HealthBreakdownJson.describe(`installs in the last ${HEALTH_DAILY_DAYS} days`),
+  crashes: HealthBreakdownJson.describe(`crashes in the last ${HEALTH_DAILY_DAYS} days`),
+});
+
 /** A release's health (docs/delivery.md, "Release health"): counters, devices, crash rate. */
 export const ReleaseHealthJson = z.object({
   releaseId: z.string(),
@@ -96,12 +132,27 @@ export const ReleaseHealthJson = z.object({
   crashRate: z.number().describe('crashes / installs, capped at 1; 0 without installs'),
   crashRateLowerBound: z.number().describe('95% Wilson score lower bound of the crash rate'),
   adoption: z
-    .array(
-      z.object({
-        hour: z.string().describe('ISO 8601, start of the hour'),
-        installs: z.number().int(),
-      }),
-    )
-    .describe('installs per hour over the last 48 hours, hours without installs left out'),
+    .array(z.object({ hour: z.string().describe('ISO 8601, start of the hour'), ...bucketCounts }))
+    .describe(
+      `per hour over the last ${HEALTH_HOURLY_HOURS} hours, oldest first; hours without ` +
+        'events left out',
+    ),
+  adoptionDaily: z
+    .array(z.object({ day: z.string().describe('YYYY-MM-DD, UTC'), ...bucketCounts }))
+    .describe(
+      `per UTC day over the last ${HEALTH_DAILY_DAYS} days, oldest first; days without ` +
+        'events left out',
+    ),
+  breakdown: z
+    .object({
+      appVersion: HealthDimensionJson,
+      osVersion: HealthDimensionJson,
+      deviceModel: HealthDimensionJson,
+    })
+    .describe(
+      'active devices (from the device registry) and recent installs and crashes (from the ' +
+        "raw events, with the device's values at the time of the event) by app version, OS " +
+        'version and device model',
+    ),
 });
 export type ReleaseHealthJson = z.infer<typeof ReleaseHealthJson>;

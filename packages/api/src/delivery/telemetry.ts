@@ -1,8 +1,22 @@
+import { TelemetryEventType } from '@skypatch/protocol';
 import { z } from 'zod';
-import { TELEMETRY_EVENT_TYPES, type TelemetryEventType } from '../db/schema';
+import type { TelemetryEventType as StoredEventType } from '../db/schema';
 import { newId } from '../lib/ids';
+import { createLogger } from '../lib/log';
 
-export type { TelemetryEventType };
+export { TelemetryEventType };
+
+// The wire enum and the column's enum are two lists of seed 000's types (db/ imports only
+// Drizzle); this line stops compiling when they drift apart.
+const sameEventTypes: [TelemetryEventType, StoredEventType] extends [
+  StoredEventType,
+  TelemetryEventType,
+]
+  ? true
+  : never = true;
+void sameEventTypes;
+
+const logger = createLogger('telemetry');
 
 /**
  * One device event on its way to the telemetry consumer, in seed 000's terms whatever protocol
@@ -35,7 +49,7 @@ export const TelemetryMessageSchema = z.object({
     .array(
       z.object({
         id: z.string().min(1).max(100),
-        type: z.enum(TELEMETRY_EVENT_TYPES),
+        type: TelemetryEventType,
         appId: z.string().min(1).max(100),
         deviceId: z.string().min(1).max(200),
         releaseId: nullableText(100),
@@ -86,9 +100,46 @@ export function deviceEvent(event: NewDeviceEvent): DeviceEvent {
 }
 
 /**
+ * Queues refuse a message over 128 KB (and the send fails after the device got its 202): the
+ * events of one request go as messages of at most this many bytes of JSON. 500 native events
+ * with their device facts are ~200 KB, so a full request makes two or three messages.
+ */
+export const MAX_MESSAGE_BYTES = 100_000;
+
+const encoder = new TextEncoder();
+
+/** Splits events into messages of at most MAX_MESSAGE_BYTES (an oversized event goes alone). */
+export function toTelemetryMessages(events: readonly DeviceEvent[]): TelemetryMessage[] {
+  const messages: TelemetryMessage[] = [];
+  let current: DeviceEvent[] = [];
+  let bytes = 0;
+  for (const event of events) {
+    const size = encoder.encode(JSON.stringify(event)).length + 1;
+    if (current.length > 0 && bytes + size > MAX_MESSAGE_BYTES) {
+      messages.push({ events: current });
+      current = [];
+      bytes = 0;
+    }
+    current.push(event);
+    bytes += size;
+  }
+  if (current.length > 0) messages.push({ events: current });
+  return messages;
+}
+
+function send(queue: Queue, events: DeviceEvent[]): Promise<unknown> {
+  const sends = toTelemetryMessages(events).map((message) =>
+    queue.send(message, { contentType: 'json' }),
+  );
+  // Logged, not retried: a retry would hold the request's isolate; the count is what is lost.
+  return Promise.all(sends).catch((error: unknown) =>
+    logger.error('Telemetry send failed', { events: events.length, error }),
+  );
+}
+
+/**
  * Puts events on the telemetry queue after the response: device-facing endpoints never write
- * D1 and never wait for the queue. A failed send is logged by the runtime, not retried: losing
- * a check event costs a counter, retrying would cost the device's latency.
+ * D1 and never wait for the queue.
  */
 export function enqueueTelemetry(
   queue: Queue,
@@ -96,8 +147,7 @@ export function enqueueTelemetry(
   waitUntil: (work: Promise<unknown>) => void,
 ): void {
   if (events.length === 0) return;
-  const message: TelemetryMessage = { events: events.map(deviceEvent) };
-  waitUntil(queue.send(message, { contentType: 'json' }).catch(() => {}));
+  waitUntil(send(queue, events.map(deviceEvent)));
 }
 
 /** Check events wait in the isolate for at most this long, or this many, then go as one message. */
@@ -125,8 +175,8 @@ export function bufferCheckEvent(
   if (buffered.events.length === 0) buffered.since = now;
   buffered.events.push(deviceEvent(event));
   if (buffered.events.length >= CHECK_EVENT_BATCH || now - buffered.since >= CHECK_EVENT_FLUSH_MS) {
-    const message: TelemetryMessage = { events: buffered.events };
+    const events = buffered.events;
     buffered.events = [];
-    waitUntil(queue.send(message, { contentType: 'json' }).catch(() => {}));
+    waitUntil(send(queue, events));
   }
 }

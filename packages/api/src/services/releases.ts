@@ -1,8 +1,8 @@
 import { PromoteReleaseBody, RollbackReleaseBody, UpdateReleaseBody } from '@skypatch/protocol';
-import { and, desc, eq, gte, isNull, sql } from 'drizzle-orm';
+import { and, desc, eq, isNull, sql } from 'drizzle-orm';
 import { z } from 'zod';
-import { crashDecision, wilsonLowerBound } from '../core/crash-rate';
-import { apps, devices, type Release, releaseStats, releases, telemetryEvents } from '../db/schema';
+import { crashDecision } from '../core/crash-rate';
+import { apps, type Release, releaseStats, releases } from '../db/schema';
 import { AppError } from '../lib/errors';
 import { newId } from '../lib/ids';
 import { PageInput, toPage } from '../lib/pagination';
@@ -11,6 +11,8 @@ import { AppService, assertAppInScope } from './apps';
 import { BaseService, isGuardFailure } from './base';
 import { bumpChannelVersion, publishCacheChanges } from './cache';
 import type { Permission } from './permissions';
+import { readReleaseHealth } from './release-health';
+import { openReleaseIncident } from './release-incidents';
 import {
   assertAppVersionRange,
   identicalRelease,
@@ -23,8 +25,6 @@ import {
 const Id = z.string().min(1).max(64);
 const ListInput = PageInput.extend({ orgId: Id, appId: Id, channelId: Id.optional() });
 const ReleaseRef = z.object({ orgId: Id, appId: Id, releaseId: Id });
-const HOUR_MS = 60 * 60 * 1000;
-const ADOPTION_HOURS = 48;
 
 /**
  * Release management after upload: history, CodePush's `patch` (metadata, rollout only up),
@@ -58,57 +58,10 @@ export class ReleaseService extends BaseService {
     return this.authorizedRelease(actor, ReleaseRef.parse(input), 'org.read');
   }
 
-  /**
-   * A release's health: release_stats' totals, the devices on it now, the crash rate and its
-   * Wilson lower bound (the number the auto-rollback judges), and installs per hour over the
-   * last 48 hours (telemetry_release_timestamp_idx serves the range).
-   */
+  /** A release's health (services/release-health.ts): counters, crash rate, buckets, breakdowns. */
   async health(actor: Actor, input: z.input<typeof ReleaseRef>) {
     const release = await this.authorizedRelease(actor, ReleaseRef.parse(input), 'org.read');
-    const db = this.getReadDb('fresh');
-    const since = Date.now() - ADOPTION_HOURS * HOUR_MS;
-    // A literal, not a parameter: D1 binds JS numbers as REAL, which would make the division exact.
-    const hourMs = sql.raw(String(HOUR_MS));
-    const hour = sql<number>`(${telemetryEvents.timestamp} / ${hourMs}) * ${hourMs}`;
-    const [[stats], [active], hours] = await Promise.all([
-      db.select().from(releaseStats).where(eq(releaseStats.releaseId, release.id)),
-      db
-        .select({ count: sql<number>`count(*)` })
-        .from(devices)
-        .where(and(eq(devices.appId, release.appId), eq(devices.currentReleaseId, release.id))),
-      db
-        .select({ hour, installs: sql<number>`count(*)` })
-        .from(telemetryEvents)
-        .where(
-          and(
-            eq(telemetryEvents.releaseId, release.id),
-            gte(telemetryEvents.timestamp, new Date(since)),
-            eq(telemetryEvents.eventType, 'update_installed'),
-          ),
-        )
-        .groupBy(hour)
-        .orderBy(hour),
-    ]);
-    const installs = stats?.totalInstalls ?? 0;
-    const crashes = Math.min(stats?.totalCrashes ?? 0, installs);
-    return {
-      releaseId: release.id,
-      status: release.status,
-      totals: {
-        downloads: stats?.totalDownloads ?? 0,
-        installs,
-        failures: stats?.totalFailures ?? 0,
-        rollbacks: stats?.totalRollbacks ?? 0,
-        crashes: stats?.totalCrashes ?? 0,
-      },
-      activeDevices: active?.count ?? 0,
-      crashRate: installs > 0 ? crashes / installs : 0,
-      crashRateLowerBound: wilsonLowerBound(crashes, installs),
-      adoption: hours.map((row) => ({
-        hour: new Date(row.hour).toISOString(),
-        installs: row.installs,
-      })),
-    };
+    return readReleaseHealth(this.getReadDb('fresh'), release);
   }
 
   /** CodePush §2.6 `patch`: metadata freely; the rollout only upwards and only while unfinished. */
@@ -328,13 +281,13 @@ export class ReleaseService extends BaseService {
     action: 'rollback' | 'pause' = 'rollback',
   ): Promise<Release | null> {
     const [row] = await this.getReadDb('fresh')
-      .select({ release: releases, orgId: apps.orgId })
+      .select({ release: releases, orgId: apps.orgId, appName: apps.name, settings: apps.settings })
       .from(releases)
       .innerJoin(apps, eq(apps.id, releases.appId))
       .where(and(eq(releases.id, releaseId), isNull(releases.deletedAt)))
       .limit(1);
     if (row?.release.status !== 'active') return null;
-    const { release, orgId } = row;
+    const { release, orgId, appName, settings } = row;
     const changes = {
       status: action === 'pause' ? ('paused' as const) : ('rolled_back' as const),
       rollbackReason: reason,
@@ -358,8 +311,10 @@ export class ReleaseService extends BaseService {
         bumpChannelVersion(this.database, release.channelId),
       ]);
       await publishCacheChanges(this.env.CACHE, { versions: bumped });
-      if (updated) this.logger.warn('Release auto-rolled back', { releaseId, action, reason });
-      return updated ?? null;
+      if (!updated) return null;
+      this.logger.warn('Release auto-rolled back', { releaseId, action, reason });
+      await openReleaseIncident(this.env, { release: updated, appName, orgId, settings, reason });
+      return updated;
     } catch (error) {
       if (isGuardFailure(error)) return null;
       this.handleDatabaseError(error, 'autoRollback', { releaseId });

@@ -1,10 +1,51 @@
 import { type SQL, sql } from 'drizzle-orm';
-import { type NewTelemetryEvent, telemetryEvents } from '../db/schema';
+import { SQLiteAsyncDialect } from 'drizzle-orm/sqlite-core';
 import type { DeviceEvent } from '../delivery/telemetry';
 import { BaseService } from './base';
 
-// D1 binds at most 100 parameters per statement; a telemetry row binds 12.
-const ROWS_PER_INSERT = 8;
+/**
+ * The raw rows go in as one JSON array per statement, unpacked by json_each: D1 binds at most
+ * 100 parameters per statement (8 rows of 12 columns), which made 100,000 events 12,500
+ * statements; this way they are ~100, far inside a Worker's per-invocation query budget.
+ * A chunk stays under D1's 2 MB limit on one bound value.
+ */
+export const EVENTS_PER_INSERT = 1_000;
+export const INSERT_JSON_CHARS = 900_000;
+
+const insertEvents = (createdAt: number) => `
+INSERT INTO telemetry_events (id, device_id, app_id, event_type, release_id, bundle_version,
+  error_code, error_message, metadata, timestamp, created_at, ingest_batch)
+SELECT json_extract(value, '$.id'), json_extract(value, '$.deviceId'),
+  json_extract(value, '$.appId'), json_extract(value, '$.type'),
+  json_extract(value, '$.releaseId'), json_extract(value, '$.bundleVersion'),
+  json_extract(value, '$.errorCode'), json_extract(value, '$.errorMessage'),
+  json_extract(value, '$.metadata'), json_extract(value, '$.timestamp'), ${Math.trunc(createdAt)}, ?2
+FROM json_each(?1) WHERE true
+ON CONFLICT (id) DO NOTHING`;
+
+/** Splits the events into JSON arrays of at most EVENTS_PER_INSERT and INSERT_JSON_CHARS. */
+function insertChunks(events: readonly DeviceEvent[]): string[] {
+  const chunks: string[] = [];
+  let current: string[] = [];
+  let chars = 0;
+  for (const event of events) {
+    const json = JSON.stringify(event);
+    if (
+      current.length >= EVENTS_PER_INSERT ||
+      (current.length > 0 && chars + json.length > INSERT_JSON_CHARS)
+    ) {
+      chunks.push(`[${current.join(',')}]`);
+      current = [];
+      chars = 0;
+    }
+    current.push(json);
+    chars += json.length + 1;
+  }
+  if (current.length > 0) chunks.push(`[${current.join(',')}]`);
+  return chunks;
+}
+
+const dialect = new SQLiteAsyncDialect();
 
 // The event types that say which release a device runs now (devices.current_release_id).
 const POSITION_TYPES = sql.raw(`('update_installed', 'update_check')`);
@@ -44,20 +85,22 @@ const newestOf = (field: string) =>
  * metadata (native events carry all of them; CodePush and Shorebird ones may lack the
  * platform, which then is the app's). A field no new event carries keeps its stored value; an
  * unknown app version is stored as '' on a new row (the column is NOT NULL).
- * current_release_id moves only when the batch has an install or a check of the device, to the
- * newest one's release (null: the binary). The join on apps drops events of an app that does
+ * current_release_id moves only when the batch has an install or a check of the device newer
+ * than the one stored (current_release_at), to the newest one's release (null: the binary), so
+ * batches that arrive out of order still leave the device on its latest release. The join on apps drops events of an app that does
  * not exist (devices has a foreign key to apps).
  */
+const movesForward = sql.raw(
+  'excluded.current_release_at IS NOT NULL AND excluded.current_release_at >= coalesce(devices.current_release_at, 0)',
+);
+
 const upsertDevices = (batch: SQL) => sql`
 INSERT INTO devices (id, app_id, platform, os_version, device_model, app_version,
-  current_release_id, last_seen_at, crash_count, created_at)
+  current_release_id, current_release_at, last_seen_at, crash_count, created_at)
 SELECT n.device_id, n.app_id,
   CASE WHEN n.platform IN ('ios', 'android') THEN n.platform ELSE a.platform END,
   n.os_version, n.device_model, coalesce(n.app_version, n.release_version, ''),
-  (SELECT p.release_id FROM telemetry_events p
-    WHERE p.ingest_batch = ${batch} AND p.app_id = n.app_id AND p.device_id = n.device_id
-      AND p.event_type IN ${POSITION_TYPES}
-    ORDER BY p.timestamp DESC, p.id DESC LIMIT 1),
+  CASE WHEN n.moved THEN n.position END, CASE WHEN n.moved THEN n.position_at END,
   n.last_seen_at, n.crashes, n.created_at
 FROM (
   SELECT e.device_id, e.app_id, e.created_at,
@@ -65,6 +108,9 @@ FROM (
       ORDER BY e.timestamp DESC, e.id DESC) AS rank,
     max(e.timestamp) OVER device AS last_seen_at,
     sum(e.event_type = 'crash') OVER device AS crashes,
+    max(e.event_type IN ${POSITION_TYPES}) OVER device AS moved,
+    first_value(e.release_id) OVER newest_position AS position,
+    first_value(e.timestamp) OVER newest_position AS position_at,
     ${newestOf('platform')} AS platform,
     ${newestOf('osVersion')} AS os_version,
     ${newestOf('deviceModel')} AS device_model,
@@ -72,7 +118,9 @@ FROM (
     ${newestOf('releaseVersion')} AS release_version
   FROM telemetry_events e
   WHERE e.ingest_batch = ${batch}
-  WINDOW device AS (PARTITION BY e.app_id, e.device_id)
+  WINDOW device AS (PARTITION BY e.app_id, e.device_id),
+    newest_position AS (PARTITION BY e.app_id, e.device_id
+      ORDER BY e.event_type IN ${POSITION_TYPES} DESC, e.timestamp DESC, e.id DESC)
 ) n JOIN apps a ON a.id = n.app_id
 WHERE n.rank = 1
 ON CONFLICT (app_id, id) DO UPDATE SET
@@ -81,10 +129,12 @@ ON CONFLICT (app_id, id) DO UPDATE SET
   device_model = coalesce(excluded.device_model, devices.device_model),
   app_version = CASE WHEN excluded.app_version = '' THEN devices.app_version
     ELSE excluded.app_version END,
-  current_release_id = CASE WHEN EXISTS (SELECT 1 FROM telemetry_events p
-      WHERE p.ingest_batch = ${batch} AND p.app_id = excluded.app_id AND p.device_id = excluded.id
-        AND p.event_type IN ${POSITION_TYPES})
+  -- Moves only for an install or check of this batch (current_release_at set) that is newer
+  -- than the one stored: a late batch of older events leaves the device where it is.
+  current_release_id = CASE WHEN ${movesForward}
     THEN excluded.current_release_id ELSE devices.current_release_id END,
+  current_release_at = CASE WHEN ${movesForward}
+    THEN excluded.current_release_at ELSE devices.current_release_at END,
   last_seen_at = max(coalesce(devices.last_seen_at, 0), excluded.last_seen_at),
   crash_count = coalesce(devices.crash_count, 0) + excluded.crash_count`;
 
@@ -104,40 +154,33 @@ export class TelemetryService extends BaseService {
   async record(events: readonly DeviceEvent[]): Promise<string[]> {
     if (events.length === 0) return [];
     const batch = crypto.randomUUID();
-    const rows: NewTelemetryEvent[] = events.map((event) => ({
-      id: event.id,
-      deviceId: event.deviceId,
-      appId: event.appId,
-      eventType: event.type,
-      releaseId: event.releaseId,
-      bundleVersion: event.bundleVersion,
-      errorCode: event.errorCode,
-      errorMessage: event.errorMessage,
-      metadata: event.metadata,
-      timestamp: new Date(event.timestamp),
-      ingestBatch: batch,
-    }));
-    const inserts = [];
-    for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) {
-      inserts.push(
-        this.database
-          .insert(telemetryEvents)
-          .values(rows.slice(i, i + ROWS_PER_INSERT))
-          .onConflictDoNothing(),
-      );
-    }
-    const [first, ...rest] = inserts;
-    if (!first) return [];
-    // The marker goes into the aggregate statements as a literal, not a parameter: Drizzle's
-    // D1 batch cannot bind parameters of a raw statement (it has no prepared statement to bind
-    // to). Safe: it is a UUID minted above, never input.
-    const marker = sql.raw(`'${batch}'`);
-    await this.database.batch([
-      first,
-      ...rest,
-      this.database.run(bumpReleaseStats(marker)),
-      this.database.run(upsertDevices(marker)),
+    // D1's own batch, not Drizzle's: Drizzle's cannot bind parameters of raw SQL, and the
+    // inserts bind their JSON. The marker is a UUID minted here, never input.
+    const d1 = this.env.DB;
+    const prepare = (query: SQL) => {
+      const { sql: text, params } = dialect.sqlToQuery(query);
+      return d1.prepare(text).bind(...params);
+    };
+    const marker = sql`${batch}`;
+    const statement = insertEvents(Date.now());
+    const inserts = insertChunks(events).map((json) => d1.prepare(statement).bind(json, batch));
+    const results = await d1.batch([
+      ...inserts,
+      prepare(bumpReleaseStats(marker)),
+      prepare(upsertDevices(marker)),
     ]);
+    // D1 bills rows written, index entries included: the log line is what a batch cost.
+    const written = (from: number, to?: number) =>
+      results.slice(from, to).reduce((sum, result) => sum + (result.meta.rows_written ?? 0), 0);
+    this.logger.info('Telemetry batch recorded', {
+      events: events.length,
+      inserted: results.slice(0, inserts.length).reduce((n, r) => n + (r.meta.changes ?? 0), 0),
+      rowsWritten: {
+        events: written(0, inserts.length),
+        releaseStats: written(inserts.length, inserts.length + 1),
+        devices: written(inserts.length + 1),
+      },
+    });
     const touched = new Set<string>();
     for (const event of events) {
       if (event.releaseId && event.type !== 'update_check') touched.add(event.releaseId);

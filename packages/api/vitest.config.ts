@@ -1,7 +1,9 @@
 import { fileURLToPath } from 'node:url';
 import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-plugin';
 import { defineConfig } from 'vitest/config';
+import { DOH_URL, fakeDoh } from './test/fake-doh';
 import { fakeGitHub, GITHUB_TEST_CLIENT_ID, GITHUB_TEST_CLIENT_SECRET } from './test/fake-github';
+import { fakeWebhookReceiver } from './test/fake-webhook-receiver';
 
 const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 
@@ -20,12 +22,20 @@ export default defineConfig(async () => ({
           GITHUB_CLIENT_SECRET: GITHUB_TEST_CLIENT_SECRET,
           // Low enough for a test to reach in a loop (test/updates.test.ts).
           SDK_CHECKS_PER_MINUTE: '40',
+          // Status webhook retries at once, so a test sees a delivery reach the DLQ.
+          STATUS_WEBHOOK_RETRY_SECONDS: '0',
+          // Custom-domain TXT lookups go to a fake resolver (test/fake-doh.ts).
+          DOH_URL,
+          // Lets a test subscribe http://localhost receivers (the local-development exception).
+          ALLOW_INSECURE_WEBHOOKS: 'true',
         },
         // Every fetch() the Worker makes to the internet is answered here, in this Node
         // process: GitHub's OAuth and REST endpoints are emulated, anything else is a 502.
         // (@cloudflare/vitest-plugin 1.5 hands this straight to miniflare as the Worker's
         // outbound service; it has no fetchMock of its own.)
-        outboundService: fakeGitHub,
+        // Status webhooks to https://hooks.test go to a recording receiver (test/fake-webhook-receiver.ts).
+        outboundService: (request: Request) =>
+          fakeWebhookReceiver(request) ?? fakeDoh(request) ?? fakeGitHub(request),
         // An empty database of its own for replaying migrations one at a time.
         d1Databases: { DB: 'skypatch-test', MIGRATION_TEST_DB: 'skypatch-migration-test' },
       },

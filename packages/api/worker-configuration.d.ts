@@ -10,11 +10,17 @@ interface __BaseEnv_Env {
 	UPLOAD_QUEUE_P1: Queue;
 	UPLOAD_QUEUE_P2: Queue;
 	TELEMETRY_QUEUE: Queue;
+	STATUS_WEBHOOK_QUEUE: Queue;
 	ENVIRONMENT: "development";
 	ENABLE_READ_REPLICAS: "false";
 	LOG_LEVEL: "info";
+	STATUS_WEBHOOK_RETRY_SECONDS: "120";
+	ALLOW_INSECURE_WEBHOOKS: "false";
 	PUBLIC_URL: "";
 	SDK_CHECKS_PER_MINUTE: "1000";
+	STATUS_PAGES_DOMAIN: "";
+	DOH_URL: "";
+	TELEMETRY_RETENTION_DAYS: "30";
 	UPLOAD_STATUS: DurableObjectNamespace /* UploadStatusDO */;
 }
 declare namespace Cloudflare {
@@ -25,7 +31,7 @@ type StringifyValues<EnvType extends Record<string, unknown>> = {
 	[Binding in keyof EnvType]: EnvType[Binding] extends string ? EnvType[Binding] : string;
 };
 declare namespace NodeJS {
-	interface ProcessEnv extends StringifyValues<Pick<Cloudflare.Env, "ENVIRONMENT" | "ENABLE_READ_REPLICAS" | "LOG_LEVEL" | "PUBLIC_URL" | "SDK_CHECKS_PER_MINUTE">> {}
+	interface ProcessEnv extends StringifyValues<Pick<Cloudflare.Env, "ENVIRONMENT" | "ENABLE_READ_REPLICAS" | "LOG_LEVEL" | "STATUS_WEBHOOK_RETRY_SECONDS" | "ALLOW_INSECURE_WEBHOOKS" | "PUBLIC_URL" | "SDK_CHECKS_PER_MINUTE" | "STATUS_PAGES_DOMAIN" | "DOH_URL" | "TELEMETRY_RETENTION_DAYS">> {}
 }
 declare module "*.txt" {
 	const value: string;

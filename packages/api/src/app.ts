@@ -24,6 +24,12 @@ import { patchRoutes } from './routes/patches';
 import { renderReferencePage } from './routes/reference-page';
 import { releaseRoutes } from './routes/releases';
 import { secretRoutes } from './routes/secrets';
+import { statusComponentRoutes } from './routes/status-components';
+import { statusHtmlRoutes } from './routes/status-html';
+import { statusIncidentRoutes } from './routes/status-incidents';
+import { statusPageRoutes } from './routes/status-pages';
+import { statusHostRouting, statusPublicRoutes } from './routes/status-public';
+import { statusSubscriberRoutes } from './routes/status-subscribers';
 import { systemRoutes } from './routes/system';
 import { uploadRoutes } from './routes/uploads';
 
@@ -80,6 +86,11 @@ export function createApp() {
     name: 'x-bootstrap-token',
   });
 
+  // First: a request on a status page's host is re-dispatched under /status/<subdomain>.
+  app.use(
+    '*',
+    statusHostRouting((request, env, lifetime) => app.fetch(request, env, lifetime)),
+  );
   app.use('*', requestContext);
   const jsonBodyLimit = bodyLimit({
     maxSize: MAX_JSON_BODY_BYTES,
@@ -110,7 +121,13 @@ export function createApp() {
     patchRoutes,
     shorebirdRoutes,
     secretRoutes,
+    statusPageRoutes,
+    statusComponentRoutes,
+    statusIncidentRoutes,
+    statusSubscriberRoutes,
     auditLogRoutes,
+    statusPublicRoutes,
+    statusHtmlRoutes,
   ]) {
     app.route('/', routes);
   }

@@ -2,9 +2,21 @@ import { exportSPKI, generateKeyPair } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { PUBLIC_V1_PATHS } from '../src/app';
 import type { Role } from '../src/db/schema';
-import { invitations, patchChannels, patches, uploadJobs, userSecrets } from '../src/db/schema';
+import {
+  componentGroups,
+  components,
+  incidents,
+  incidentUpdates,
+  invitations,
+  pages,
+  patchChannels,
+  patches,
+  subscribers,
+  uploadJobs,
+  userSecrets,
+} from '../src/db/schema';
 import { createCodeSigningCertificate } from '../src/lib/code-signing-certificate';
-import { newId } from '../src/lib/ids';
+import { newId, newPublicId } from '../src/lib/ids';
 import { PERMISSIONS, type Permission, roleAtLeast } from '../src/services/permissions';
 import {
   createApiKey,
@@ -78,7 +90,8 @@ function expected(policy: string, caller: Caller): Expectation {
   const isKey = caller === 'read-only key';
   if (policy === 'user') return isKey ? 403 : 'allowed';
   const [kind, permission, ...flags] = policy.split(':');
-  expect(kind, `unknown policy ${policy}`).toBe('org');
+  // `page:` policies resolve the org from {page_id}, then apply the same permission table.
+  expect(['org', 'page'], `unknown policy ${policy}`).toContain(kind);
   const rule = PERMISSIONS[permission as Permission]; // checked on the next line
   expect(rule, `unknown permission in ${policy}`).toBeDefined();
   if (caller === 'member of another org') return 404;
@@ -108,6 +121,50 @@ async function buildWorld(caller: Caller): Promise<World> {
   const invitationId = newId('invitation');
   const jobId = newId('uploadJob');
   const secretId = newId('secret');
+  const status = {
+    page_id: newPublicId(),
+    component_id: newPublicId(),
+    component_group_id: newPublicId(),
+    incident_id: newPublicId(),
+    incident_update_id: newPublicId(),
+    subscriber_id: newPublicId(),
+  };
+  await db().batch([
+    db().insert(pages).values({
+      id: status.page_id,
+      orgId: target.org.id,
+      name: 'Matrix',
+      subdomain: status.page_id,
+    }),
+    db()
+      .insert(componentGroups)
+      .values({ id: status.component_group_id, pageId: status.page_id, name: 'Group' }),
+    db().insert(components).values({
+      id: status.component_id,
+      pageId: status.page_id,
+      groupId: status.component_group_id,
+      name: 'API',
+    }),
+    db().insert(incidents).values({
+      id: status.incident_id,
+      pageId: status.page_id,
+      name: 'Outage',
+      status: 'investigating',
+      impact: 'none',
+    }),
+    db().insert(incidentUpdates).values({
+      id: status.incident_update_id,
+      incidentId: status.incident_id,
+      status: 'investigating',
+      body: 'Looking',
+    }),
+    db().insert(subscribers).values({
+      id: status.subscriber_id,
+      pageId: status.page_id,
+      mode: 'webhook',
+      endpoint: 'https://hooks.example.test/matrix',
+    }),
+  ]);
   await db().batch([
     db()
       .insert(invitations)
@@ -196,6 +253,7 @@ async function buildWorld(caller: Caller): Promise<World> {
       partNumber: '1',
       platform: 'android',
       arch: 'x86_64',
+      ...status,
     },
   };
 }

@@ -1,6 +1,6 @@
 import { createExecutionContext, createMessageBatch, getQueueResult } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
-import { ReleaseHealthJson, UpdateCheckJson } from '@skypatch/protocol';
+import { ReleaseHealthJson, StatusSummaryV2, UpdateCheckJson } from '@skypatch/protocol';
 import { and, eq } from 'drizzle-orm';
 import { strToU8 } from 'fflate';
 import { describe, expect, it } from 'vitest';
@@ -113,6 +113,52 @@ describe('crash-rate auto-rollback', () => {
     await deliver(w, v2, 20, 10);
     expect(await releaseRow(v2)).toMatchObject({ status: 'paused' });
     expect(await autoAudits(v2)).toHaveLength(1);
+  }, 30_000);
+
+  it('opens an incident on the linked status component, shown by the public API', async () => {
+    const w0 = await publishingWorld();
+    const client = api(w0.key.secret);
+    const subdomain = `app-${w0.test.org.id.slice(4, 14).toLowerCase()}`;
+    const page = await client.post<{ id: string }>(`/v1/orgs/${w0.test.org.id}/pages`, {
+      page: { name: 'Shop status', subdomain },
+    });
+    expect(page.status, page.text).toBe(201);
+    const component = await client.post<{ id: string }>(`/v1/pages/${page.body.id}/components`, {
+      component: { name: 'Shop app' },
+    });
+    expect(component.status, component.text).toBe(201);
+    const linked = await client.patch(`/v1/orgs/${w0.test.org.id}/apps/${w0.app.id}`, {
+      settings: { ...settings, statusComponentId: component.body.id },
+    });
+    expect(linked.status, linked.text).toBe(200);
+    await publish(w0, bundle('v1'), { type: 'application/javascript' });
+    const v2 = await publish(w0, bundle('v2'), { type: 'application/javascript' });
+
+    await deliver(w0, v2, 40, 12);
+    expect((await releaseRow(v2))?.status).toBe('rolled_back');
+    const summary = await request<StatusSummaryV2>(
+      'GET',
+      `/status/${subdomain}/api/v2/summary.json`,
+    );
+    expect(summary.status, summary.text).toBe(200);
+    const { incidents, components, status } = StatusSummaryV2.parse(summary.body);
+    expect(incidents).toHaveLength(1);
+    expect(incidents[0]).toMatchObject({
+      status: 'monitoring',
+      impact: 'minor',
+      components: [{ id: component.body.id, status: 'degraded_performance' }],
+    });
+    expect(incidents[0]?.name).toContain('rolled back for crashes');
+    expect(incidents[0]?.incident_updates[0]?.body).toContain('Crash rate 30%');
+    expect(components).toMatchObject([{ name: 'Shop app', status: 'degraded_performance' }]);
+    expect(status.indicator).toBe('minor');
+    const [audit] = await db()
+      .select()
+      .from(auditLogs)
+      .where(
+        and(eq(auditLogs.orgId, w0.test.org.id), eq(auditLogs.resourceType, 'status_incident')),
+      );
+    expect(audit).toMatchObject({ actorType: 'system', userId: null });
   }, 30_000);
 
   it('leaves the release active below the minimum installs or the threshold', async () => {

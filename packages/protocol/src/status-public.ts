@@ -26,12 +26,19 @@ export const IncidentStatus = z.enum([
 export const IncidentImpact = z.enum(['none', 'minor', 'major', 'critical', 'maintenance']);
 export const StatusIndicator = z.enum(['none', 'minor', 'major', 'critical', 'maintenance']);
 
+/** Millisecond ISO 8601 in the page's zone with a numeric offset, `Z` at zero (§1.4). */
+export const StatusTimestamp = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}(Z|[+-]\d{2}:\d{2})$/);
+/** A calendar date in the page's zone. */
+export const StatusDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/);
+
 export const StatusPageV2 = z.object({
   id: z.string(),
   name: z.string(),
   url: z.string(),
   time_zone: z.string(),
-  updated_at: z.string(),
+  updated_at: StatusTimestamp,
 });
 
 export const StatusV2 = z.object({ indicator: StatusIndicator, description: z.string() });
@@ -40,12 +47,12 @@ export const StatusComponentV2 = z.object({
   id: z.string(),
   name: z.string(),
   status: ComponentStatus,
-  created_at: z.string(),
-  updated_at: z.string(),
+  created_at: StatusTimestamp,
+  updated_at: StatusTimestamp,
   position: z.number().int(),
   description: z.string().nullable(),
   showcase: z.boolean(),
-  start_date: z.string().nullable(),
+  start_date: StatusDate.nullable(),
   group_id: z.string().nullable(),
   page_id: z.string(),
   group: z.boolean(),
@@ -66,9 +73,9 @@ export const IncidentUpdateV2 = z.object({
   status: IncidentStatus,
   body: z.string(),
   incident_id: z.string(),
-  created_at: z.string(),
-  updated_at: z.string(),
-  display_at: z.string(),
+  created_at: StatusTimestamp,
+  updated_at: StatusTimestamp,
+  display_at: StatusTimestamp,
   affected_components: z.array(AffectedComponentV2).nullable(),
   deliver_notifications: z.boolean(),
   custom_tweet: z.null(),
@@ -79,21 +86,21 @@ export const IncidentV2 = z.object({
   id: z.string(),
   name: z.string(),
   status: IncidentStatus,
-  created_at: z.string(),
-  updated_at: z.string(),
-  monitoring_at: z.string().nullable(),
-  resolved_at: z.string().nullable(),
+  created_at: StatusTimestamp,
+  updated_at: StatusTimestamp,
+  monitoring_at: StatusTimestamp.nullable(),
+  resolved_at: StatusTimestamp.nullable(),
   impact: IncidentImpact,
   shortlink: z.string(),
-  started_at: z.string(),
+  started_at: StatusTimestamp,
   page_id: z.string(),
   incident_updates: z.array(IncidentUpdateV2),
   components: z.array(StatusComponentV2),
 });
 
 export const ScheduledMaintenanceV2 = IncidentV2.extend({
-  scheduled_for: z.string(),
-  scheduled_until: z.string(),
+  scheduled_for: StatusTimestamp,
+  scheduled_until: StatusTimestamp,
 });
 
 export const StatusSummaryV2 = z.object({
@@ -127,3 +134,7 @@ export type IncidentUpdateV2 = z.infer<typeof IncidentUpdateV2>;
 export type IncidentV2 = z.infer<typeof IncidentV2>;
 export type ScheduledMaintenanceV2 = z.infer<typeof ScheduledMaintenanceV2>;
 export type StatusSummaryV2 = z.infer<typeof StatusSummaryV2>;
+export type StatusJsonV2 = z.infer<typeof StatusJsonV2>;
+export type ComponentsJsonV2 = z.infer<typeof ComponentsJsonV2>;
+export type IncidentsJsonV2 = z.infer<typeof IncidentsJsonV2>;
+export type ScheduledMaintenancesJsonV2 = z.infer<typeof ScheduledMaintenancesJsonV2>;

@@ -8,10 +8,12 @@ export const CRON = { everyMinute: '* * * * *', daily: '17 3 * * *' } as const;
 /** Jobs per cron expression; each is one service call. Registered as features land. */
 type Job = (env: Env, scheduledTime: Date) => Promise<unknown>;
 export const jobs: Record<string, Job[]> = {
-  [CRON.everyMinute]: [],
+  [CRON.everyMinute]: [(env, at) => createServices(env).statusMaintenance.runDue(at)],
   [CRON.daily]: [
     (env, at) => createServices(env).purge.purgeExpired(at),
     (env, at) => createServices(env).retention.sweepPendingUploads(at),
+    (env, at) => createServices(env).statusWebhooks.purgeExpired(at),
+    (env, at) => createServices(env).retention.sweepOldTelemetry(at),
   ],
 };
 

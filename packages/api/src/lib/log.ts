@@ -19,6 +19,12 @@ export interface Logger {
 // hash, a password hash, a ciphertext. A log line keeps the SQL and drops the values.
 const BOUND_VALUES = /\nparams: [\s\S]*$/;
 
+// Statuspage clients may send their API key in the URL (`?api_key=`, accepted on /v1/pages)
+// and unsubscribe links carry `?token=`: a log line that quotes such a URL anywhere (a field,
+// a nested object, an error's message or stack) keeps the parameter's name, never its value.
+const URL_SECRETS = /([?&](?:api_key|token)=)[^&#\s"'\\]*/gi;
+export const redactUrlSecrets = (text: string) => text.replace(URL_SECRETS, '$1[redacted]');
+
 function serialise(value: unknown): unknown {
   if (value instanceof Error) {
     const message = value.message.replace(BOUND_VALUES, '\nparams: [redacted]');
@@ -38,7 +44,7 @@ export function createLogger(name: string): Logger {
       time: new Date().toISOString(),
     };
     for (const [key, value] of Object.entries(fields)) entry[key] = serialise(value);
-    const line = JSON.stringify(entry);
+    const line = redactUrlSecrets(JSON.stringify(entry));
     if (level === 'error') console.error(line);
     else if (level === 'warn') console.warn(line);
     else console.log(line);

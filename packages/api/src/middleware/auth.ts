@@ -17,7 +17,9 @@ function bearerToken(header: string | undefined): string | null {
  * or a session access token. Public routes are listed in app.ts (and declare `security: []`).
  */
 export const requireAuth = createMiddleware<AppEnv>(async (c, next) => {
-  const token = bearerToken(c.req.header('authorization'));
+  const token =
+    bearerToken(c.req.header('authorization')) ??
+    statuspageQueryKey(c.req.path, c.req.query('api_key'));
   if (!token) throw new AppError('UNAUTHORIZED', 'Missing Authorization: Bearer <token>');
   const { ip, userAgent } = requestOrigin(c);
   const result = await c.var.services.auth.authenticate(token, { ip, userAgent });
@@ -35,9 +37,12 @@ export type RoutePolicy =
   | { kind: 'public' }
   | { kind: 'authenticated' }
   | { kind: 'user' }
-  | { kind: 'org'; permission: Permission; includeDeleted?: boolean; userOnly?: boolean };
+  | { kind: 'org'; permission: Permission; includeDeleted?: boolean; userOnly?: boolean }
+  /** Status-page routes: the org is the one owning `{page_id}`. */
+  | { kind: 'page'; permission: Permission };
 
 export function describePolicy(policy: RoutePolicy): string {
+  if (policy.kind === 'page') return `page:${policy.permission}`;
   if (policy.kind !== 'org') return policy.kind;
   const flags = [policy.includeDeleted && 'include-deleted', policy.userOnly && 'user'];
   return ['org', policy.permission, ...flags.filter(Boolean)].join(':');
@@ -56,6 +61,19 @@ export function enforcePolicy(policy: RoutePolicy) {
         includeDeleted: policy.includeDeleted ?? false,
       });
     }
+    if (policy.kind === 'page') {
+      const pageId = c.req.param('page_id')?.replace(/\.json$/, '');
+      if (!pageId) throw new Error(`Route ${c.req.path} has a page policy but no {page_id}`);
+      await c.var.services.statusPages.authorizePage(c.var.actor, pageId, policy.permission);
+    }
     await next();
   });
+}
+
+/**
+ * Statuspage clients may pass their key as `?api_key=` (OAS). Accepted on /v1/pages only, where
+ * those clients call: elsewhere a key in a URL would end up in logs and browser history.
+ */
+function statuspageQueryKey(path: string, key: string | undefined): string | null {
+  return key && path.startsWith('/v1/pages') ? key : null;
 }

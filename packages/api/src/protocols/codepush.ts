@@ -235,7 +235,5 @@ export const codePushRoutes = new Hono<AppEnv>()
   .post(PATHS.deploy, deployReport)
   .post(PATHS.legacyDownload, downloadReport)
   .post(PATHS.download, downloadReport)
-  .options('*', (c) => {
-    if (!Object.values(PATHS).includes(c.req.path)) return c.notFound();
-    return c.body(null, 204, CORS_HEADERS);
-  });
+  // Preflights of its own paths only: other routers answer OPTIONS for theirs.
+  .on('OPTIONS', Object.values(PATHS), (c) => c.body(null, 204, CORS_HEADERS));

@@ -1,5 +1,6 @@
 import { createLogger } from '../lib/log';
-import { consumeTelemetry } from './telemetry';
+import { consumeDeadStatusWebhooks, consumeStatusWebhooks } from './status-webhooks';
+import { consumeDeadTelemetry, consumeTelemetry } from './telemetry';
 import { consumeDeadUploads, consumeUploads } from './uploads';
 
 const logger = createLogger('queues');
@@ -16,6 +17,9 @@ export const consumers: Record<string, Consumer> = {
   'skypatch-uploads-p2': consumeUploads,
   'skypatch-uploads-dlq': consumeDeadUploads,
   'skypatch-telemetry': consumeTelemetry,
+  'skypatch-telemetry-dlq': consumeDeadTelemetry,
+  'skypatch-status-webhooks': consumeStatusWebhooks,
+  'skypatch-status-webhooks-dlq': consumeDeadStatusWebhooks,
 };
 
 export async function queue(batch: MessageBatch, env: Env, ctx: ExecutionContext): Promise<void> {

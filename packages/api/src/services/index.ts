@@ -18,6 +18,13 @@ import { ReleaseService } from './releases';
 import { RetentionService } from './retention';
 import { SecretService } from './secrets';
 import { SessionService } from './sessions';
+import { StatusComponentGroupService } from './status-component-groups';
+import { StatusComponentService } from './status-components';
+import { StatusIncidentService } from './status-incidents';
+import { StatusMaintenanceService } from './status-maintenance';
+import { StatusPageService } from './status-pages';
+import { StatusSubscriberService } from './status-subscribers';
+import { StatusWebhookService } from './status-webhooks';
 import { TelemetryService } from './telemetry';
 import { UploadProcessor } from './upload-processor';
 import { UploadService } from './uploads';
@@ -102,6 +109,21 @@ export class Services {
   get secrets() {
     return this.once('secrets', SecretService);
   }
+  get statusPages() {
+    return this.once('statusPages', StatusPageService);
+  }
+  get statusComponents() {
+    return this.once('statusComponents', StatusComponentService);
+  }
+  get statusComponentGroups() {
+    return this.once('statusComponentGroups', StatusComponentGroupService);
+  }
+  get statusIncidents() {
+    return this.once('statusIncidents', StatusIncidentService);
+  }
+  get statusMaintenance() {
+    return this.once('statusMaintenance', StatusMaintenanceService);
+  }
   get telemetry() {
     return this.once('telemetry', TelemetryService);
   }
@@ -113,6 +135,12 @@ export class Services {
   }
   get sessions() {
     return this.once('sessions', SessionService);
+  }
+  get statusSubscribers() {
+    return this.once('statusSubscribers', StatusSubscriberService);
+  }
+  get statusWebhooks() {
+    return this.once('statusWebhooks', StatusWebhookService);
   }
 }
 

@@ -59,15 +59,22 @@ describe('migrations', () => {
     }
   });
 
-  it('the schema graph knows every cascade of seed 003', () => {
+  it('the schema graph knows every cascade of seed 003 and its additions', () => {
     const graph = dependentsFromSchema(schema);
     const children = (parent: string) =>
       (graph.get(parent) ?? []).map((d) => `${d.child}.${d.column} ${d.onDelete}`).sort();
     expect(children('pages')).toEqual([
       'component_groups.page_id CASCADE',
+      'component_status_log.page_id CASCADE',
       'components.page_id CASCADE',
       'incidents.page_id CASCADE',
+      'subscribers.page_id CASCADE',
     ]);
     expect(children('component_groups')).toEqual(['components.group_id SET NULL']);
+    expect(children('components')).toEqual([
+      'component_status_log.component_id CASCADE',
+      'incident_components.component_id CASCADE',
+    ]);
+    expect(children('subscribers')).toEqual(['webhook_deliveries.subscriber_id CASCADE']);
   });
 });

@@ -22,6 +22,9 @@ export default defineConfig(async () => ({
           GITHUB_CLIENT_SECRET: GITHUB_TEST_CLIENT_SECRET,
           // Low enough for a test to reach in a loop (test/updates.test.ts).
           SDK_CHECKS_PER_MINUTE: '40',
+          // Status-page management requests per credential a minute: reached in a loop by
+          // test/status-rate-limit.test.ts; the other status tests spend at most ~15 per key.
+          STATUSPAGE_REQUESTS_PER_MINUTE: '40',
           // Status webhook retries at once, so a test sees a delivery reach the DLQ.
           STATUS_WEBHOOK_RETRY_SECONDS: '0',
           // Custom-domain TXT lookups go to a fake resolver (test/fake-doh.ts).
@@ -46,5 +49,7 @@ export default defineConfig(async () => ({
     include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
     exclude: ['test/node/**'],
     setupFiles: [here('./test/setup.ts')],
+    // CI runs the suite on 2 shared cores: a test that takes 1 s alone can take 6 under load.
+    testTimeout: 20_000,
   },
 }));

@@ -28,8 +28,10 @@ import { statusComponentRoutes } from './routes/status-components';
 import { statusHtmlRoutes } from './routes/status-html';
 import { statusIncidentRoutes } from './routes/status-incidents';
 import { statusPageRoutes } from './routes/status-pages';
+import { statusPostmortemRoutes } from './routes/status-postmortems';
 import { statusHostRouting, statusPublicRoutes } from './routes/status-public';
 import { statusSubscriberRoutes } from './routes/status-subscribers';
+import { statusUptimeRoutes } from './routes/status-uptime';
 import { systemRoutes } from './routes/system';
 import { uploadRoutes } from './routes/uploads';
 
@@ -123,7 +125,9 @@ export function createApp() {
     secretRoutes,
     statusPageRoutes,
     statusComponentRoutes,
+    statusUptimeRoutes,
     statusIncidentRoutes,
+    statusPostmortemRoutes,
     statusSubscriberRoutes,
     auditLogRoutes,
     statusPublicRoutes,

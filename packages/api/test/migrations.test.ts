@@ -162,7 +162,7 @@ describe('committed migrations', () => {
     const filled = await countRows();
     expect(filled.size).toBeGreaterThanOrEqual(22);
     for (const [table, rows] of filled) expect(rows, table).toBeGreaterThanOrEqual(2);
-  });
+  }, 60_000); // every migration applied and every table filled in turn: seconds, not ms
 });
 
 describe('table rebuilds on D1', () => {

@@ -2,6 +2,7 @@ import { env, exports } from 'cloudflare:workers';
 import { and, eq } from 'drizzle-orm';
 import { XMLParser } from 'fast-xml-parser';
 import { describe, expect, it } from 'vitest';
+import { zonedMidnight } from '../src/core/uptime';
 import {
   componentGroups,
   componentStatusLog,
@@ -14,7 +15,9 @@ import {
   pages,
 } from '../src/db/schema';
 import { newPublicId } from '../src/lib/ids';
-import { formatLongDate } from '../src/status-pages/html/format';
+import { historyMonths } from '../src/status-pages/history';
+import { formatLongDate, formatShortDateTime } from '../src/status-pages/html/format';
+import { formatMonth } from '../src/status-pages/html/history';
 import { calendarDate } from '../src/status-pages/time';
 import { uptimeStatements } from '../src/status-pages/uptime-data';
 import { createOrg, db } from './factories';
@@ -505,5 +508,237 @@ describe('review fixes', () => {
       .set({ updatedAt: new Date(Date.now() + 1_000) })
       .where(eq(pages.id, f.pageId));
     expect((await page(f)).text).toContain('Partial outage');
+  });
+});
+
+describe('incident history', () => {
+  /**
+   * A page created 400 days ago with incidents in chosen months of its zone: one in the current
+   * month (critical, from its link), a minor one with a hostile name and a maintenance in the
+   * month before, none in the third, and one four months back (page 2).
+   */
+  async function seedHistory() {
+    const { org } = await createOrg();
+    const now = new Date();
+    const subdomain = `hist-${newPublicId()}`;
+    const pageId = newPublicId();
+    const api = newPublicId();
+    const [m0, m1] = historyMonths(now, TZ, 1);
+    const [, m4] = historyMonths(now, TZ, 2);
+    // The second day of a month, 12:00 in the page's zone.
+    const inMonth = (month = '', hours = 0) =>
+      new Date(zonedMidnight(`${month}-02`, TZ).getTime() + (12 + hours) * HOUR);
+    const ids = {
+      current: newPublicId(),
+      evil: newPublicId(),
+      maint: newPublicId(),
+      old: newPublicId(),
+    };
+    const row = (
+      id: string,
+      name: string,
+      at: Date,
+      extra: Partial<NewIncident> = {},
+    ): NewIncident => ({
+      id,
+      pageId,
+      name,
+      status: 'resolved',
+      impact: 'none',
+      startedAt: at,
+      resolvedAt: at,
+      createdAt: at,
+      updatedAt: at,
+      ...extra,
+    });
+    const update = (incidentId: string, body: string, at: Date) => ({
+      id: newPublicId(),
+      incidentId,
+      status: 'resolved' as const,
+      body,
+      displayAt: at,
+      createdAt: at,
+      updatedAt: at,
+    });
+    const created = new Date(now.getTime() - 400 * DAY);
+    await db().batch([
+      db().insert(pages).values({
+        id: pageId,
+        orgId: org.id,
+        name: 'History Demo',
+        subdomain,
+        timezone: TZ,
+        createdAt: created,
+      }),
+      db()
+        .insert(components)
+        .values({ id: api, pageId, name: 'API', position: 1, createdAt: created }),
+      db()
+        .insert(incidents)
+        .values([
+          row(ids.current, 'Database failover', inMonth(m0)),
+          row(ids.evil, `Login errors ${EVIL}`, inMonth(m1), { impactOverride: 'minor' }),
+          row(ids.maint, 'Planned upgrade', inMonth(m1, 5), {
+            status: 'completed',
+            impact: 'maintenance',
+            scheduledFor: inMonth(m1, 5),
+            scheduledUntil: inMonth(m1, 6),
+          }),
+          row(ids.old, 'Old outage', inMonth(m4), {
+            impactOverride: 'major',
+            postmortemBody: `What happened ${EVIL}`,
+            postmortemPublishedAt: inMonth(m4, 48),
+          }),
+        ]),
+      db()
+        .insert(incidentUpdates)
+        .values([
+          update(ids.current, 'Failing over.', inMonth(m0)),
+          update(ids.current, 'Done.', inMonth(m0, 2)),
+          update(ids.old, 'Old outage is over.', inMonth(m4, 1)),
+        ]),
+      db()
+        .insert(incidentComponents)
+        .values([
+          {
+            id: newPublicId(),
+            incidentId: ids.current,
+            componentId: api,
+            oldStatus: 'operational',
+            newStatus: 'major_outage',
+          },
+          {
+            id: newPublicId(),
+            incidentId: ids.old,
+            componentId: api,
+            oldStatus: 'operational',
+            newStatus: 'partial_outage',
+          },
+        ]),
+    ]);
+    return { subdomain, pageId, ids, now, inMonth, months: { m0, m1, m4 } };
+  }
+
+  it('lists three months, newest first, with links, impact, times, maintenances and escaping', async () => {
+    const h = await seedHistory();
+    const res = await request('GET', `/status/${h.subdomain}/history`);
+    expect(res.status, res.text).toBe(200);
+    const text = res.text;
+    const [m0, m1, m2] = historyMonths(h.now, TZ, 1).map(formatMonth);
+    expect(text.indexOf(`>${m0}</h3>`)).toBeGreaterThan(0);
+    expect(text.indexOf(`>${m1}</h3>`)).toBeGreaterThan(text.indexOf(`>${m0}</h3>`));
+    expect(text.indexOf(`>${m2}</h3>`)).toBeGreaterThan(text.indexOf(`>${m1}</h3>`));
+    expect(text).toContain(
+      `<a href="/status/${h.subdomain}/incidents/${h.ids.current}" aria-describedby="history-${h.ids.current}-impact">Database failover</a>`,
+    );
+    expect(text).toContain(
+      `<span class="impact-label" id="history-${h.ids.current}-impact">Critical incident</span>`,
+    );
+    expect(text).toContain(formatShortDateTime(h.inMonth(h.months.m0), TZ));
+    expect(text).toContain(formatShortDateTime(h.inMonth(h.months.m0, 2), TZ));
+    expect(text).toContain('Login errors &lt;script&gt;alert(1)&lt;/script&gt;');
+    expect(text).not.toContain(EVIL);
+    expect(text).toContain('Minor incident');
+    expect(text).toMatch(
+      /<article class="impact-maintenance">\s*<h4><a [^>]+>Planned upgrade<\/a><\/h4>\s*<span [^>]+>Maintenance<\/span>/,
+    );
+    // The newest month lists first inside its section: the failover sits before the login errors.
+    expect(text.indexOf('Database failover')).toBeLessThan(text.indexOf('Login errors'));
+    expect(count(text, 'No incidents reported this month.')).toBe(1);
+    expect(text).not.toContain('Old outage');
+    expect(text).toContain(
+      `<a href="/status/${h.subdomain}/history?page=2" rel="prev">← Older</a>`,
+    );
+    expect(text).not.toContain('Newer →');
+    expect(text).toContain('<a class="skip-link" href="#main-content">');
+  });
+
+  it('pages back three months at a time, and stops offering older pages before the page existed', async () => {
+    const h = await seedHistory();
+    const second = await request('GET', `/status/${h.subdomain}/history?page=2`);
+    expect(second.status).toBe(200);
+    expect(second.text).toContain('Old outage');
+    expect(second.text).toContain('Major incident');
+    expect(second.text).not.toContain('Database failover');
+    expect(second.text).toContain(
+      `<a href="/status/${h.subdomain}/history" rel="next">Newer →</a>`,
+    );
+    expect(second.text).toContain(`href="/status/${h.subdomain}/history?page=3" rel="prev"`);
+    // Page 6 covers 15 to 17 months ago; the page is 400 days old.
+    const sixth = await request('GET', `/status/${h.subdomain}/history?page=6`);
+    expect(sixth.status).toBe(200);
+    expect(count(sixth.text, 'No incidents reported this month.')).toBe(3);
+    expect(sixth.text).not.toContain('← Older');
+    expect(sixth.text).toContain(`href="/status/${h.subdomain}/history?page=5" rel="next"`);
+    for (const bad of ['0', 'x', '1.5', '100000']) {
+      expect((await request('GET', `/status/${h.subdomain}/history?page=${bad}`)).status).toBe(404);
+    }
+  });
+
+  it('is linked from the footer and the masthead', async () => {
+    const h = await seedHistory();
+    const res = await request('GET', `/status/${h.subdomain}`);
+    expect(res.text).toContain(`<a href="/status/${h.subdomain}/history">← Incident History</a>`);
+    expect(res.text).toContain(`<a href="/status/${h.subdomain}/history">Past incidents</a>`);
+  });
+
+  it('shows a new incident once the page changes (the cache key holds pages.updated_at)', async () => {
+    const h = await seedHistory();
+    expect((await request('GET', `/status/${h.subdomain}/history`)).text).not.toContain(
+      'Fresh one',
+    );
+    await db().batch([
+      db().insert(incidents).values({
+        id: newPublicId(),
+        pageId: h.pageId,
+        name: 'Fresh one',
+        status: 'investigating',
+        impact: 'minor',
+      }),
+      db()
+        .update(pages)
+        .set({ updatedAt: new Date(Date.now() + 1_000) })
+        .where(eq(pages.id, h.pageId)),
+    ]);
+    expect((await request('GET', `/status/${h.subdomain}/history`)).text).toContain('Fresh one');
+  });
+
+  it('serves an incident older than the snapshot, with its postmortem and components', async () => {
+    const h = await seedHistory();
+    // 51 newer incidents outside the 15-day window push the old one out of the 50 newest.
+    const at = new Date(h.now.getTime() - 20 * DAY);
+    const fillers = Array.from({ length: 51 }, (_, i) =>
+      db()
+        .insert(incidents)
+        .values({
+          id: newPublicId(),
+          pageId: h.pageId,
+          name: `Filler ${i}`,
+          status: 'resolved',
+          impact: 'none',
+          createdAt: at,
+          updatedAt: at,
+        }),
+    );
+    const [first, ...rest] = fillers;
+    if (first) await db().batch([first, ...rest]);
+    await db()
+      .update(pages)
+      .set({ updatedAt: new Date(Date.now() + 1_000) })
+      .where(eq(pages.id, h.pageId));
+    const listed = await request<{ incidents: { id: string }[] }>(
+      'GET',
+      `/status/${h.subdomain}/api/v2/incidents.json`,
+    );
+    expect(listed.body.incidents.map((i) => i.id)).not.toContain(h.ids.old);
+    const res = await request('GET', `/status/${h.subdomain}/incidents/${h.ids.old}`);
+    expect(res.status, res.text).toBe(200);
+    expect(res.text).toContain('<h2 id="incident-heading">Old outage</h2>');
+    expect(res.text).toContain('Old outage is over.');
+    expect(res.text).toContain('Affected components: API');
+    expect(res.text).toContain('What happened &lt;script&gt;');
+    expect((await request('GET', `/status/${h.subdomain}/incidents/zzzzzzzzzzzz`)).status).toBe(
+      404,
+    );
   });
 });

@@ -6,6 +6,7 @@ export * from './keys';
 export * from './orgs';
 export * from './patches';
 export * from './status';
+export * from './status-postmortem';
 export * from './status-public';
 export * from './status-subscribers';
 export * from './system';

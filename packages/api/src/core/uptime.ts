@@ -75,6 +75,8 @@ export interface UptimeOptions {
   now: Date;
   /** The component's start_date (`YYYY-MM-DD`): days before it have no data. */
   startDate: string | null;
+  /** Consecutive calendar dates to cover, oldest first; default the 90 ending today. */
+  dates?: readonly string[];
 }
 
 /** Per-day downtime and the percentage of one component. */
@@ -83,7 +85,7 @@ export function componentUptime(
   related: readonly RelatedEvent[],
   options: UptimeOptions,
 ): ComponentUptime {
-  const dates = windowDates(options.now, options.timeZone);
+  const dates = options.dates ?? windowDates(options.now, options.timeZone);
   const bounds = dayBounds(dates, options);
   const days = dates.map((date, i): UptimeDay => {
     const [start, end] = bounds[i] ?? [0, 0];

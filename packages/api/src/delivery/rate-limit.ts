@@ -26,14 +26,29 @@ const counters = new Map<string, Counter>();
 
 export type LimitVerdict = { allowed: true } | { allowed: false; retryAfterSeconds: number };
 
-export async function limitCheck(
+export function limitCheck(
   kv: KVNamespace,
   subject: { appId: string; ip: string },
   limit: number,
   waitUntil: (work: Promise<unknown>) => void,
   now = Date.now(),
 ): Promise<LimitVerdict> {
-  const key = `sdk:${subject.appId}:${subject.ip}`;
+  return limitPerMinute(kv, `sdk:${subject.appId}:${subject.ip}`, limit, waitUntil, now);
+}
+
+/**
+ * One hit of `key` (a KV key naming its subject) against `limit` a minute, counted the way
+ * update checks are: in the isolate first, in KV once past LOCAL_SHARE of the limit, at most
+ * once a second per key and isolate. Fixed one-minute windows; the status-page management API
+ * uses it too (middleware/status-rate-limit.ts).
+ */
+export async function limitPerMinute(
+  kv: KVNamespace,
+  key: string,
+  limit: number,
+  waitUntil: (work: Promise<unknown>) => void,
+  now = Date.now(),
+): Promise<LimitVerdict> {
   const window = Math.floor(now / WINDOW_MS);
   let counter = counters.get(key);
   if (!counter || counter.window !== window) {

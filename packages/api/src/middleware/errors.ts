@@ -66,7 +66,7 @@ export function toErrorResponse(err: unknown): { status: ContentfulStatusCode; b
 }
 
 /** Seconds a RATE_LIMITED error asks the client to wait, for the `Retry-After` header. */
-function retryAfterOf(err: unknown): number | null {
+export function retryAfterOf(err: unknown): number | null {
   if (!(err instanceof AppError) || err.code !== 'RATE_LIMITED') return null;
   const details = err.details;
   if (typeof details !== 'object' || details === null || !('retryAfterSeconds' in details))

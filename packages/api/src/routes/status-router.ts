@@ -5,7 +5,8 @@ import type { ZodError } from 'zod';
 import type { AppEnv } from '../env';
 import { parseBracketForm } from '../lib/bracket-form';
 import { AppError } from '../lib/errors';
-import { toErrorResponse } from '../middleware/errors';
+import { retryAfterOf, toErrorResponse } from '../middleware/errors';
+import { STATUSPAGE_MANAGEMENT_PATHS, statuspageRateLimit } from '../middleware/status-rate-limit';
 import { IdParam } from './params';
 
 // The status-page management API speaks Statuspage's v1 dialect (spec §4.1): optional `.json`
@@ -15,6 +16,8 @@ import { IdParam } from './params';
 /** Our error body plus the top-level `message` Statuspage clients read. */
 function statuspageError(err: unknown, c: Context) {
   const { status, body } = toErrorResponse(err);
+  const retryAfter = retryAfterOf(err);
+  if (retryAfter !== null) c.header('retry-after', String(retryAfter));
   return c.json({ ...body, message: body.error.message }, status);
 }
 
@@ -46,6 +49,8 @@ export function createStatusRouter() {
     if (!(err instanceof AppError) && toErrorResponse(err).status >= 500) throw err;
     return statuspageError(err, c);
   });
+  // Per credential, before the route's policy check: a limited caller costs no D1 read.
+  for (const path of STATUSPAGE_MANAGEMENT_PATHS) router.use(path, statuspageRateLimit);
   router.use('/v1/pages/*', formBodyAsJson);
   router.use('/v1/orgs/:orgId/pages', formBodyAsJson);
   return router;
@@ -80,6 +85,7 @@ export const statuspageErrors = {
   404: errorResponse('Not found (an unknown page and another org’s page look the same)'),
   409: errorResponse('Conflict'),
   422: errorResponse('A status of the wrong kind for this incident'),
+  429: errorResponse('Too many requests from this credential (see Retry-After)'),
 };
 
 /** Form bodies are accepted too; the document shows JSON, which is what they are read as. */

@@ -23,7 +23,9 @@ import { StatusComponentService } from './status-components';
 import { StatusIncidentService } from './status-incidents';
 import { StatusMaintenanceService } from './status-maintenance';
 import { StatusPageService } from './status-pages';
+import { StatusPostmortemService } from './status-postmortems';
 import { StatusSubscriberService } from './status-subscribers';
+import { StatusUptimeService } from './status-uptime';
 import { StatusWebhookService } from './status-webhooks';
 import { TelemetryService } from './telemetry';
 import { UploadProcessor } from './upload-processor';
@@ -121,6 +123,9 @@ export class Services {
   get statusIncidents() {
     return this.once('statusIncidents', StatusIncidentService);
   }
+  get statusPostmortems() {
+    return this.once('statusPostmortems', StatusPostmortemService);
+  }
   get statusMaintenance() {
     return this.once('statusMaintenance', StatusMaintenanceService);
   }
@@ -138,6 +143,9 @@ export class Services {
   }
   get statusSubscribers() {
     return this.once('statusSubscribers', StatusSubscriberService);
+  }
+  get statusUptime() {
+    return this.once('statusUptime', StatusUptimeService);
   }
   get statusWebhooks() {
     return this.once('statusWebhooks', StatusWebhookService);

@@ -20,6 +20,8 @@ export interface LayoutInput {
 }
 
 export function renderLayout(input: LayoutInput) {
+  // Incident history by month (history.ts), linked as Statuspage does from the footer.
+  const historyPath = `${input.homePath.replace(/\/$/, '')}/history`;
   return html`<!doctype html>
 <html lang="en">
 <head>
@@ -43,7 +45,7 @@ ${
     <h1><a href="${input.homePath}">${input.pageName}</a></h1>
     <nav aria-label="Page links">
       <ul>
-        <li><a href="${input.homePath}#past-heading">Past incidents</a></li>
+        <li><a href="${historyPath}">Past incidents</a></li>
         ${input.companyUrl ? html`<li><a href="${input.companyUrl}">Visit our site</a></li>` : ''}
         ${
           input.feeds
@@ -61,6 +63,7 @@ ${input.body}
 </main>
 <footer>
   <div class="wrap">
+    <span><a href="${historyPath}">← Incident History</a></span>
     <span><a href="${input.homePath}">Current status</a></span>
     <span>Powered by Skypatch</span>
   </div>

@@ -30,7 +30,8 @@ export interface StatusHtmlInput {
 const UNRESOLVED = new Set(['investigating', 'identified', 'monitoring']);
 const IN_PROGRESS = new Set(['in_progress', 'verifying']);
 
-function layout(input: StatusHtmlInput, title: string, body: ReturnType<typeof html>) {
+/** The shared shell with this page's name, feeds and links (history.ts renders in it too). */
+export function layout(input: StatusHtmlInput, title: string, body: ReturnType<typeof html>) {
   const { status, basePath } = input;
   return renderLayout({
     title,

@@ -94,6 +94,7 @@ summary { cursor: pointer; width: fit-content; color: var(--link); font-size: .9
 .past h4 { font-size: 1rem; margin: 8px 0 0; overflow-wrap: anywhere; }
 .past h4 a { color: var(--fg); }
 .past article { border-left: 4px solid var(--accent); padding-left: 10px; margin-bottom: 12px; }
+.pagination { display: flex; justify-content: space-between; gap: 16px; margin-top: 24px; }
 footer { border-top: 1px solid var(--line); padding: 16px 0 32px; font-size: .9rem; color: var(--muted); }
 footer .wrap { display: flex; flex-wrap: wrap; justify-content: space-between; gap: 8px; }
 @media (max-width: 480px) {

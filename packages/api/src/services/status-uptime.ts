@@ -4,7 +4,6 @@ import {
   type ComponentUptime,
   componentUptime,
   groupUptime,
-  type RelatedEvent,
   type StatusStretch,
   UPTIME_WINDOW_DAYS,
   zonedMidnight,
@@ -20,6 +19,7 @@ import {
 } from '../db/schema';
 import { AppError } from '../lib/errors';
 import { effectiveTimeZone } from '../status-pages/time';
+import { relatedIncidentColumns, toRelatedEvent } from '../status-pages/uptime-data';
 import type { Actor } from './actor';
 import { StatusService } from './status-base';
 
@@ -235,14 +235,7 @@ export class StatusUptimeService extends StatusService {
           ),
         ),
       db
-        .selectDistinct({
-          componentId: incidentComponents.componentId,
-          id: incidents.id,
-          name: incidents.name,
-          startedAt: incidents.startedAt,
-          createdAt: incidents.createdAt,
-          resolvedAt: incidents.resolvedAt,
-        })
+        .selectDistinct(relatedIncidentColumns)
         .from(incidents)
         .innerJoin(incidentComponents, eq(incidentComponents.incidentId, incidents.id))
         .where(
@@ -254,13 +247,7 @@ export class StatusUptimeService extends StatusService {
           ),
         ),
     ]);
-    const related: RelatedEvent[] = touched.map((row) => ({
-      componentId: row.componentId,
-      id: row.id,
-      name: row.name,
-      startedAt: row.startedAt ?? row.createdAt,
-      endedAt: row.resolvedAt,
-    }));
+    const related = touched.map(toRelatedEvent);
     return list.map((component) =>
       componentUptime(
         stretches.filter((s): s is StatusStretch => s.componentId === component.id),

@@ -30,14 +30,7 @@ export function uptimeStatements(db: Database, pageId: string, windowStart: Date
         and(eq(componentStatusLog.pageId, pageId), gte(componentStatusLog.endedAt, windowStart)),
       ),
     db
-      .selectDistinct({
-        componentId: incidentComponents.componentId,
-        id: incidents.id,
-        name: incidents.name,
-        startedAt: incidents.startedAt,
-        createdAt: incidents.createdAt,
-        resolvedAt: incidents.resolvedAt,
-      })
+      .selectDistinct(relatedIncidentColumns)
       .from(incidents)
       .innerJoin(incidentComponents, eq(incidentComponents.incidentId, incidents.id))
       .where(
@@ -49,6 +42,36 @@ export function uptimeStatements(db: Database, pageId: string, windowStart: Date
         ),
       ),
   ] as const;
+}
+
+/** An incident that touched a component: the columns the uptime tooltips and API read. */
+export const relatedIncidentColumns = {
+  componentId: incidentComponents.componentId,
+  id: incidents.id,
+  name: incidents.name,
+  startedAt: incidents.startedAt,
+  createdAt: incidents.createdAt,
+  resolvedAt: incidents.resolvedAt,
+};
+
+type RelatedIncidentRow = {
+  componentId: string;
+  id: string;
+  name: string;
+  startedAt: Date | null;
+  createdAt: Date;
+  resolvedAt: Date | null;
+};
+
+/** A related incident spans from its start (or creation) to its resolution. */
+export function toRelatedEvent(row: RelatedIncidentRow): RelatedEvent {
+  return {
+    componentId: row.componentId,
+    id: row.id,
+    name: row.name,
+    startedAt: row.startedAt ?? row.createdAt,
+    endedAt: row.resolvedAt,
+  };
 }
 
 /**
@@ -68,12 +91,6 @@ export async function loadUptimeData(
   const [open, ended, touched] = await db.batch(uptimeStatements(db, pageId, windowStart));
   return {
     stretches: [...open, ...ended],
-    related: touched.map((row) => ({
-      componentId: row.componentId,
-      id: row.id,
-      name: row.name,
-      startedAt: row.startedAt ?? row.createdAt,
-      endedAt: row.resolvedAt,
-    })),
+    related: touched.map(toRelatedEvent),
   };
 }
